@@ -337,7 +337,7 @@ public final class Tensor implements AutoCloseable {
 
     public Tensor mul(Tensor o) {
         return record(binaryRaw("mul", BinaryOp.MUL, o), "mul",
-                g -> new Tensor[] {o.requiresGrad ? g.mul(o) : null, requiresGrad ? g.mul(this) : null}, this, o);
+                g -> new Tensor[] {requiresGrad ? g.mul(o) : null, o.requiresGrad ? g.mul(this) : null}, this, o);
     }
 
     public Tensor div(Tensor o) {

@@ -73,7 +73,7 @@ class TensorTest {
         Tensor b = m(new double[] {10, 20, 30}, 3);
         assertArrayEquals(new double[] {11, 22, 33, 14, 25, 36}, a.add(b).toDoubleArray());
         Tensor col = m(new double[] {1, 2}, 2, 1);
-        assertArrayEquals(new double[] {1, 2, 3, 8, 10, 12}, a.mul(col.add(col).sub(1.0)).toDoubleArray());
+        assertArrayEquals(new double[] {1, 2, 3, 12, 15, 18}, a.mul(col.add(col).sub(1.0)).toDoubleArray());
         assertArrayEquals(new double[] {0, 0, 1, 1, 1, 1}, a.gt(2.0).toDoubleArray());
     }
 
@@ -135,6 +135,21 @@ class TensorTest {
             }
             assertTrue(w.mul(2.0).requiresGrad());
             assertEquals("mul", w.mul(2.0).gradFnName());
+        } finally {
+            w.close();
+        }
+    }
+
+    @Test
+    void gradientFlowsToTheOnlyInputThatNeedsIt() {
+        Tensor w = m(new double[] {1, 2}, 2).detachFromScope().requiresGrad(true);
+        try {
+            Tensor c = m(new double[] {3, 4}, 2);
+            c.mul(w).sum().backward();
+            assertArrayEquals(new double[] {3, 4}, w.grad().toDoubleArray());
+            w.zeroGrad();
+            w.mul(c).div(c.add(1.0)).sum().backward();
+            assertArrayEquals(new double[] {0.75, 0.8}, w.grad().toDoubleArray(), 1e-15);
         } finally {
             w.close();
         }
