@@ -47,7 +47,9 @@ public interface Backend extends FusedOps, AutoCloseable {
 
     /**
      * Fills {@code dst} with samples: element with row-major index {@code i} gets
-     * {@link Philox#sample}{@code (dist, a, b, seed, offset + i)}, so results match across backends.
+     * {@link Philox#sample}{@code (dist, a, b, seed, offset + i)}, so results match across backends:
+     * exactly for UNIFORM on [0, 1) and BERNOULLI, to a few ulps for NORMAL and UNIFORM(a, b) (another
+     * math library's log/cos, or fma contraction, may differ in the last bit).
      */
     void random(View dst, Distribution dist, double a, double b, long seed, long offset);
 
@@ -56,7 +58,11 @@ public interface Backend extends FusedOps, AutoCloseable {
     /** {@code out = op(x)}; same shapes. */
     void unary(UnaryOp op, View x, View out);
 
-    /** {@code out = a op b}; all three have out's shape (broadcast operands have stride 0). */
+    /**
+     * {@code out = a op b}; all three have out's shape (broadcast operands have stride 0). On INT64,
+     * ADD/SUB/MUL/MAX/MIN and comparisons are exact 64-bit arithmetic; DIV and POW go through double
+     * and truncate toward zero.
+     */
     void binary(BinaryOp op, View a, View b, View out);
 
     /**
@@ -65,7 +71,7 @@ public interface Backend extends FusedOps, AutoCloseable {
      */
     void reduce(ReduceOp op, View x, View out);
 
-    /** {@code out = cond != 0 ? a : b}; all have out's shape. */
+    /** {@code out = cond != 0 ? a : b}; all have out's shape; cond may have any dtype (NaN counts as true). */
     void where(View cond, View a, View b, View out);
 
     /**

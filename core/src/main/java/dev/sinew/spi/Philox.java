@@ -20,12 +20,16 @@ public final class Philox {
 
     /** The four 32-bit words for counter {@code c} under key {@code seed}, in {@code out[0..3]}. */
     public static void block(long seed, long c, int[] out) {
-        int c0 = (int) c;
-        int c1 = (int) (c >>> 32);
-        int c2 = 0;
-        int c3 = 0;
-        int k0 = (int) seed;
-        int k1 = (int) (seed >>> 32);
+        // counter words (c0, c1) = (low, high) of c and c2 = c3 = 0; key words (k0, k1) = (low, high) of seed
+        block((int) c, (int) (c >>> 32), 0, 0, (int) seed, (int) (seed >>> 32), out);
+    }
+
+    /**
+     * The full Philox4x32-10 bijection: counter {@code (c0, c1, c2, c3)} under key {@code (k0, k1)},
+     * result in {@code out[0..3]}. This is Random123's {@code philox4x32(ctr, key)}, so its
+     * known-answer vectors apply; {@link #block(long, long, int[])} is the case {@code c2 = c3 = 0}.
+     */
+    public static void block(int c0, int c1, int c2, int c3, int k0, int k1, int[] out) {
         for (int r = 0; r < 10; r++) {
             long p0 = (M0 & 0xFFFFFFFFL) * (c0 & 0xFFFFFFFFL);
             long p1 = (M1 & 0xFFFFFFFFL) * (c2 & 0xFFFFFFFFL);
