@@ -577,6 +577,29 @@ public abstract class BackendConformance {
         }
     }
 
+    /**
+     * In-place updates: unary, binary and copy must accept an output that is exactly an input's view
+     * (gradient accumulation does {@code grad = grad + g}); contiguous and strided, small and large.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void inPlaceOutputAliasingAnInput(DType dt) {
+        for (long[] shape : new long[][] {{7}, {3, 33}, {40000}, {130, 131}}) {
+            for (Layout lo : new Layout[] {CONTIGUOUS, STRIDED}) {
+                try (Case c = newCase()) {
+                    Pair acc = c.input(dt, lo, Domain.ANY, shape);
+                    Pair g = c.input(dt, BROADCAST_LAST, Domain.ANY, shape);
+                    both(b -> b.binary(BinaryOp.ADD, acc.on(b), g.on(b), acc.on(b)));
+                    both(b -> b.unary(UnaryOp.TANH, acc.on(b), acc.on(b)));
+                    both(b -> b.binary(BinaryOp.MUL, g.on(b), acc.on(b), acc.on(b)));
+                    both(b -> b.copy(acc.on(b), acc.on(b)));
+                    assertMatches(desc("in-place add/tanh/mul/copy", dt, shape, lo, BROADCAST_LAST, lo), acc,
+                            tolerance(dt));
+                }
+            }
+        }
+    }
+
     static Stream<Arguments> nanBinaryCases() {
         List<Arguments> l = new ArrayList<>();
         for (BinaryOp op : BinaryOp.values()) {
