@@ -1,0 +1,112 @@
+package dev.sinew.bench.train;
+
+import dev.sinew.Sinew;
+import dev.sinew.Tensor;
+import dev.sinew.data.Batch;
+import dev.sinew.data.DataLoader;
+import dev.sinew.data.Dataset;
+import dev.sinew.data.LastBatch;
+import dev.sinew.nn.Losses;
+import dev.sinew.nn.Module;
+import dev.sinew.nn.Reduction;
+import dev.sinew.optim.Optimizer;
+
+/**
+ * The classification training loop that {@code sinew train} and the benchmarks share: for each
+ * batch, in its own scope, zero the gradients, forward, mean cross-entropy, backward, optimiser
+ * step; then evaluation without gradients.
+ *
+ * <p>Ownership: the trainer borrows the {@link Sinew}, the model and the optimiser; the caller
+ * closes them. Every tensor a step makes lives in that step's {@code sn.scope()} and is freed when
+ * the step ends, so memory stays flat however long the run. Not thread-safe.
+ */
+public final class Trainer {
+    private final Sinew sn;
+    private final Module model;
+    private final Optimizer optimizer;
+
+    public Trainer(Sinew sn, Module model, Optimizer optimizer) {
+        if (sn == null || model == null || optimizer == null) {
+            throw new IllegalArgumentException("Trainer: sinew, model and optimizer must not be null");
+        }
+        this.sn = sn;
+        this.model = model;
+        this.optimizer = optimizer;
+    }
+
+    /** The result of one training pass. */
+    public record Pass(double meanLoss, double accuracy, int samples, int steps, double seconds) {
+    }
+
+    /**
+     * One pass over {@code loader} (which draws a fresh order when it shuffles).
+     *
+     * @param epoch 1-based, for the listener and messages
+     * @throws IllegalStateException if the loss stops being finite (the run diverged)
+     */
+    public Pass trainEpoch(DataLoader loader, int epoch, TrainListener listener) {
+        model.train();
+        var it = loader.iterator();
+        listener.epochStarted(epoch, loader.numBatches(), loader.samplesPerEpoch());
+        double lossSum = 0; // sum over samples of the per-sample loss
+        long correct = 0;
+        int seen = 0;
+        int step = 0;
+        long t0 = System.nanoTime();
+        while (it.hasNext()) {
+            double loss;
+            long right;
+            int n;
+            try (var scope = sn.scope()) {
+                Batch b = it.next();
+                n = b.size();
+                optimizer.zeroGrad();
+                Tensor logits = model.forward(b.x()); // [B, C]
+                Tensor lossT = Losses.crossEntropy(logits, b.y()); // [] mean over the batch
+                lossT.backward();
+                optimizer.step();
+                loss = lossT.item();
+                try (var ng = sn.noGrad()) {
+                    right = (long) logits.argmax(1).eq(b.y()).sum().item();
+                }
+            }
+            step++;
+            if (!Double.isFinite(loss)) {
+                throw new IllegalStateException("training diverged: the loss is " + loss + " at epoch " + epoch
+                        + ", step " + step + " (try a smaller --lr)");
+            }
+            lossSum += loss * n;
+            correct += right;
+            seen += n;
+            listener.stepDone(epoch, step, seen, loss, (double) correct / seen);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        listener.epochTrained(epoch);
+        return new Pass(lossSum / seen, (double) correct / seen, seen, step, seconds);
+    }
+
+    /**
+     * Mean cross-entropy and accuracy of the model on {@code data}, in evaluation mode and without
+     * gradients, {@code batchSize} samples at a time. Leaves the model in evaluation mode.
+     */
+    public Evaluation evaluate(Dataset data, int batchSize) {
+        model.eval();
+        DataLoader loader = DataLoader.builder(sn, data).batchSize(batchSize).lastBatch(LastBatch.KEEP).build();
+        double lossSum = 0;
+        long correct = 0;
+        int seen = 0;
+        try (var ng = sn.noGrad()) {
+            var it = loader.iterator();
+            while (it.hasNext()) {
+                try (var scope = sn.scope()) {
+                    Batch b = it.next();
+                    Tensor logits = model.forward(b.x()); // [B, C]
+                    lossSum += Losses.crossEntropy(logits, b.y(), Reduction.SUM).item();
+                    correct += (long) logits.argmax(1).eq(b.y()).sum().item();
+                    seen += b.size();
+                }
+            }
+        }
+        return new Evaluation(lossSum / seen, (double) correct / seen, seen);
+    }
+}

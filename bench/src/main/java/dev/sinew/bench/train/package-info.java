@@ -1,0 +1,6 @@
+/**
+ * The standard training workloads shared by {@code sinew train} and the benchmarks: models by name
+ * ({@link dev.sinew.bench.train.Models}), optimisers by name, the per-step training loop and
+ * evaluation ({@link dev.sinew.bench.train.Trainer}) and whole runs ({@link dev.sinew.bench.train.TrainRun}).
+ */
+package dev.sinew.bench.train;
