@@ -1,6 +1,7 @@
 package dev.sinew.bench;
 
 import dev.sinew.bench.cli.InfoCommand;
+import dev.sinew.bench.cli.SoakCommand;
 import dev.sinew.bench.cli.TrainCommand;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -35,7 +36,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Sinew: tensors, autograd and training on the JVM.",
-        subcommands = {TrainCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {TrainCommand.class, InfoCommand.class, SoakCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success", "  1  failure while running", "  2  bad input (command line or data files)"})
 public final class Main implements Callable<Integer> {
@@ -71,7 +72,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "no command given (commands: train, info)");
+        throw new ParameterException(spec.commandLine(), "no command given (commands: train, info, soak)");
     }
 
     /** Runs the command line and exits the JVM with its exit code. */
