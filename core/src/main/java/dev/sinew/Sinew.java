@@ -194,8 +194,11 @@ public final class Sinew implements AutoCloseable {
 
     // ---- factories -----------------------------------------------------------------------------
 
-    /** An uninitialised contiguous tensor (internal: every caller fills it). */
-    Tensor empty(DType dtype, long[] shape) {
+    /**
+     * A contiguous tensor whose contents are unspecified (like {@code torch.empty}): for callers that
+     * overwrite every element, such as loaders, so that they skip a fill pass.
+     */
+    public Tensor empty(DType dtype, long... shape) {
         checkOpen();
         Shape s = Shape.of(shape);
         long n = s.numel();
