@@ -244,6 +244,11 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /** Records a rule over several inputs (nulls allowed) on {@code out} (for fused ops with many inputs). */
+    static Tensor recordMany(Tensor out, String op, Node.Rule rule, Tensor... inputs) {
+        return out.record(out, op, rule, inputs);
+    }
+
     /** Records a one-input rule on {@code out} with this tensor as the input (for {@link Functional}). */
     Tensor recordExternal(Tensor out, String op, Node.Rule rule) {
         return record(out, op, rule, this);

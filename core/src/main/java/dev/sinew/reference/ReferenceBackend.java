@@ -5,6 +5,8 @@ import dev.sinew.spi.Backend;
 import dev.sinew.spi.BackendOptions;
 import dev.sinew.spi.BinaryOp;
 import dev.sinew.spi.Distribution;
+import dev.sinew.spi.FusedOps.Conv2dParams;
+import dev.sinew.spi.FusedOps.Pool2dParams;
 import dev.sinew.spi.HostAllocator;
 import dev.sinew.spi.HostStorage;
 import dev.sinew.spi.LeakDetector;
@@ -25,8 +27,10 @@ import java.util.Objects;
 /**
  * The reference backend: every primitive op as a plain Java loop over strided views, with double
  * accumulation. It is the living definition of Sinew's semantics; the conformance suite compares
- * every other backend against it. It does not override any fused op, so the composed defaults in
- * {@code dev.sinew.spi.Composed} are the definition of those too.
+ * every other backend against it. Of the fused ops it overrides only convolution and pooling, with the
+ * plain loops of {@link ReferenceConv} (the definition of those ops; the composed defaults in
+ * {@code dev.sinew.spi.ComposedConv} are tested against them); for every other fused op the composed
+ * defaults in {@code dev.sinew.spi.Composed} are the definition.
  *
  * <p>Semantics fixed here (other backends must agree within the suite's tolerances):
  * <ul>
@@ -557,6 +561,43 @@ public final class ReferenceBackend implements Backend {
                 }
             }
         }
+    }
+
+    // ---- convolution and pooling (plain loops, see ReferenceConv) -------------------------------
+
+    @Override
+    public void conv2d(View x, View w, View bias, View out, Conv2dParams p) {
+        ReferenceConv.conv2d(x, w, bias, out, p);
+    }
+
+    @Override
+    public void conv2dBackwardData(View dy, View w, View dx, Conv2dParams p) {
+        ReferenceConv.conv2dBackwardData(dy, w, dx, p);
+    }
+
+    @Override
+    public void conv2dBackwardFilter(View x, View dy, View dw, View dBias, Conv2dParams p) {
+        ReferenceConv.conv2dBackwardFilter(x, dy, dw, dBias, p);
+    }
+
+    @Override
+    public void maxPool2d(View x, View out, Pool2dParams p) {
+        ReferenceConv.maxPool2d(x, out, p);
+    }
+
+    @Override
+    public void maxPool2dBackward(View x, View y, View dy, View dx, Pool2dParams p) {
+        ReferenceConv.maxPool2dBackward(x, y, dy, dx, p);
+    }
+
+    @Override
+    public void avgPool2d(View x, View out, Pool2dParams p) {
+        ReferenceConv.avgPool2d(x, out, p);
+    }
+
+    @Override
+    public void avgPool2dBackward(View dy, View dx, Pool2dParams p) {
+        ReferenceConv.avgPool2dBackward(dy, dx, p);
     }
 
     // ---- bookkeeping -------------------------------------------------------------------------

@@ -1238,4 +1238,173 @@ public abstract class BackendConformance {
             }
         }
     }
+
+    // ---- fused: convolution and pooling (NCHW) -------------------------------------------------
+
+    /** Input layouts cycled through by the convolution cases (broadcast included: x may be expanded). */
+    private static final Layout[] CONV_INPUTS = {CONTIGUOUS, SLICED, PERMUTED, STRIDED, TRANSPOSED, BROADCAST_FIRST};
+
+    private static Layout convIn(int i) {
+        return CONV_INPUTS[Math.floorMod(i, CONV_INPUTS.length)];
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void conv2d(DType dt) {
+        for (int i = 0; i < ConvCases.CONV.size(); i++) {
+            ConvCases.Conv cc = ConvCases.CONV.get(i);
+            Layout lx = convIn(i);
+            Layout lw = i % 2 == 0 ? CONTIGUOUS : PERMUTED;
+            Layout lo = out(i);
+            try (Case c = newCase()) {
+                Pair x = c.input(dt, lx, Domain.ANY, cc.x());
+                Pair w = c.input(dt, lw, Domain.ANY, cc.weight());
+                Pair bias = cc.bias() ? c.input(dt, i % 3 == 0 ? STRIDED : CONTIGUOUS, Domain.ANY, cc.cout()) : null;
+                Pair y = c.output(dt, lo, cc.out());
+                both(b -> b.conv2d(x.on(b), w.on(b), bias == null ? null : bias.on(b), y.on(b), cc.p()));
+                assertMatches(desc("conv2d " + cc, dt, cc.x(), lx, lw, lo), y, tolerance(dt).forTerms(cc.forwardTerms()));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void conv2dBackwardData(DType dt) {
+        for (int i = 0; i < ConvCases.CONV.size(); i++) {
+            ConvCases.Conv cc = ConvCases.CONV.get(i);
+            Layout ldy = convIn(i + 1);
+            Layout lw = i % 2 == 1 ? CONTIGUOUS : PERMUTED;
+            Layout lo = out(i + 1);
+            long terms = cc.cout() / cc.p().groups() * cc.kh() * cc.kw();
+            try (Case c = newCase()) {
+                Pair dy = c.input(dt, ldy, Domain.ANY, cc.out());
+                Pair w = c.input(dt, lw, Domain.ANY, cc.weight());
+                Pair dx = c.output(dt, lo, cc.x());
+                both(b -> b.conv2dBackwardData(dy.on(b), w.on(b), dx.on(b), cc.p()));
+                assertMatches(desc("conv2dBackwardData " + cc, dt, cc.x(), ldy, lw, lo), dx,
+                        tolerance(dt).forTerms(terms));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void conv2dBackwardFilter(DType dt) {
+        for (int i = 0; i < ConvCases.CONV.size(); i++) {
+            ConvCases.Conv cc = ConvCases.CONV.get(i);
+            Layout lx = convIn(i + 2);
+            Layout ldy = convIn(i + 3);
+            Layout lo = out(i + 2);
+            long[] os = cc.out();
+            long terms = os[0] * os[2] * os[3];
+            try (Case c = newCase()) {
+                Pair x = c.input(dt, lx, Domain.ANY, cc.x());
+                Pair dy = c.input(dt, ldy, Domain.ANY, os);
+                Pair dw = c.output(dt, lo, cc.weight());
+                Pair db = cc.bias() ? c.output(dt, i % 2 == 0 ? CONTIGUOUS : STRIDED, cc.cout()) : null;
+                both(b -> b.conv2dBackwardFilter(x.on(b), dy.on(b), dw.on(b), db == null ? null : db.on(b), cc.p()));
+                String what = desc("conv2dBackwardFilter " + cc, dt, cc.x(), lx, ldy, lo);
+                assertMatches(what + " dw", dw, tolerance(dt).forTerms(terms));
+                if (db != null) {
+                    assertMatches(what + " dBias", db, tolerance(dt).forTerms(terms));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void maxPool2d(DType dt) {
+        for (int i = 0; i < ConvCases.MAX.size(); i++) {
+            ConvCases.Pool pc = ConvCases.MAX.get(i);
+            Layout lx = convIn(i);
+            Layout lo = out(i);
+            Domain dom = i % 2 == 0 ? Domain.ANY : Domain.HALVES; // HALVES: ties
+            try (Case c = newCase()) {
+                Pair x = c.input(dt, lx, dom, pc.x());
+                Pair y = c.output(dt, lo, pc.out());
+                both(b -> b.maxPool2d(x.on(b), y.on(b), pc.p()));
+                assertMatches(desc("maxPool2d " + pc, dt, pc.x(), lx, lo, dom), y, Tolerance.EXACT);
+            }
+        }
+    }
+
+    /** With ties (HALVES): the gradient must go to the first maximum of each window on every backend. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void maxPool2dBackward(DType dt) {
+        for (int i = 0; i < ConvCases.MAX.size(); i++) {
+            ConvCases.Pool pc = ConvCases.MAX.get(i);
+            Layout lx = convIn(i + 1);
+            Layout ldy = convIn(i + 2);
+            Layout lo = out(i);
+            Domain dom = i % 2 == 1 ? Domain.ANY : Domain.HALVES;
+            try (Case c = newCase()) {
+                Pair x = c.input(dt, lx, dom, pc.x());
+                Pair y = c.output(dt, CONTIGUOUS, pc.out());
+                ref.maxPool2d(x.ref(), y.ref(), pc.p());
+                Views.write(y.dut(), Views.toDoubles(y.ref())); // the reference's maxima, on both
+                Pair dy = c.input(dt, ldy, Domain.ANY, pc.out());
+                Pair dx = c.output(dt, lo, pc.x());
+                both(b -> b.maxPool2dBackward(x.on(b), y.on(b), dy.on(b), dx.on(b), pc.p()));
+                assertMatches(desc("maxPool2dBackward " + pc, dt, pc.x(), lx, ldy, lo, dom), dx,
+                        tolerance(dt).forTerms((long) pc.p().kernelH() * pc.p().kernelW()));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void avgPool2d(DType dt) {
+        for (int i = 0; i < ConvCases.AVG.size(); i++) {
+            ConvCases.Pool pc = ConvCases.AVG.get(i);
+            Layout lx = convIn(i);
+            Layout lo = out(i);
+            try (Case c = newCase()) {
+                Pair x = c.input(dt, lx, Domain.ANY, pc.x());
+                Pair y = c.output(dt, lo, pc.out());
+                both(b -> b.avgPool2d(x.on(b), y.on(b), pc.p()));
+                assertMatches(desc("avgPool2d " + pc, dt, pc.x(), lx, lo), y,
+                        tolerance(dt).forTerms((long) pc.p().kernelH() * pc.p().kernelW()));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void avgPool2dBackward(DType dt) {
+        for (int i = 0; i < ConvCases.AVG.size(); i++) {
+            ConvCases.Pool pc = ConvCases.AVG.get(i);
+            Layout ldy = convIn(i + 1);
+            Layout lo = out(i + 1);
+            try (Case c = newCase()) {
+                Pair dy = c.input(dt, ldy, Domain.ANY, pc.out());
+                Pair dx = c.output(dt, lo, pc.x());
+                both(b -> b.avgPool2dBackward(dy.on(b), dx.on(b), pc.p()));
+                assertMatches(desc("avgPool2dBackward " + pc, dt, pc.x(), ldy, lo), dx,
+                        tolerance(dt).forTerms((long) pc.p().kernelH() * pc.p().kernelW()));
+            }
+        }
+    }
+
+    /** Shape errors name the op and the dimension, on every backend (the checks live in the SPI records). */
+    @Test
+    void convShapeErrorsNameTheDimension() {
+        try (Case c = newCase()) {
+            Pair x = c.input(DType.FLOAT32, CONTIGUOUS, Domain.ANY, 2, 3, 5, 5);
+            Pair w = c.input(DType.FLOAT32, CONTIGUOUS, Domain.ANY, 4, 2, 3, 3);
+            Pair y = c.output(DType.FLOAT32, CONTIGUOUS, 2, 4, 3, 3);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> dut.conv2d(x.dut(), w.dut(), null, y.dut(), FusedOps.Conv2dParams.defaults()));
+            assertTrue(e.getMessage().contains("has 3 channels") && e.getMessage().contains("expects 2"), e.getMessage());
+            Pair big = c.input(DType.FLOAT32, CONTIGUOUS, Domain.ANY, 4, 3, 7, 7);
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> dut.conv2d(x.dut(), big.dut(), null, y.dut(), FusedOps.Conv2dParams.defaults()));
+            assertTrue(e.getMessage().contains("height 5"), e.getMessage());
+            Pair p = c.output(DType.FLOAT32, CONTIGUOUS, 2, 3, 1, 1);
+            e = assertThrows(IllegalArgumentException.class, () -> dut.maxPool2d(x.dut(), p.dut(),
+                    FusedOps.Pool2dParams.of(6, 6, 1, 1, 0, 0, 1, 1, false, true)));
+            assertTrue(e.getMessage().contains("larger than the padded input height 5"), e.getMessage());
+        }
+    }
 }

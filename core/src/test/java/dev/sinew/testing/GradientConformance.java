@@ -121,7 +121,68 @@ public abstract class GradientConformance {
         cs.add(c("dropout", x -> Functional.dropout(x.get(0), 0.3, new Generator(7), true), s(4, 6)));
         cs.add(c("composite mlp", x -> x.get(0).matmul(x.get(1).t()).add(x.get(2)).tanh().matmul(x.get(3)).sum(1,
                 false), s(4, 3), s(5, 3), s(5), s(5, 2)));
+        addConvolutionCases(cs);
         return cs;
+    }
+
+    private static final int[] ONE = {1};
+
+    private static int[] ints(int... v) {
+        return v;
+    }
+
+    /** Convolution, pooling and batch-norm cases (appended for the CNN layers). */
+    private static void addConvolutionCases(List<Case> cs) {
+        cs.add(c("conv2d k3 pad1", x -> Functional.conv2d(x.get(0), x.get(1), x.get(2), ONE, ints(1), ONE, 1),
+                s(2, 2, 5, 5), s(3, 2, 3, 3), s(3)));
+        cs.add(c("conv2d small (elementwise)", x -> Functional.conv2d(x.get(0), x.get(1), x.get(2), ONE, ints(0), ONE, 1),
+                s(1, 2, 4, 4), s(2, 2, 3, 3), s(2)));
+        cs.add(c("conv2d stride2 asymmetric padding dilation2",
+                x -> Functional.conv2d(x.get(0), x.get(1), x.get(2), ints(2, 1), ints(1, 0, 2, 1), ints(2, 1), 1),
+                s(1, 2, 7, 6), s(2, 2, 2, 3), s(2)));
+        cs.add(c("conv2d groups2", x -> Functional.conv2d(x.get(0), x.get(1), x.get(2), ONE, ints(1), ONE, 2),
+                s(1, 4, 5, 5), s(4, 2, 3, 3), s(4)));
+        cs.add(c("conv2d depthwise stride2", x -> Functional.conv2d(x.get(0), x.get(1), null, ints(2), ints(1), ONE, 3),
+                s(2, 3, 6, 5), s(3, 1, 3, 3)));
+        cs.add(c("conv2d same even kernel dilation", x -> Functional.conv2d(x.get(0), x.get(1), x.get(2), ONE, "same",
+                ints(2), 1), s(1, 2, 5, 6), s(2, 2, 2, 2), s(2)));
+        cs.add(c("conv2d 1x1 then relu", x -> Functional.conv2d(x.get(0), x.get(1), x.get(2), ONE, ints(0), ONE, 1).relu(),
+                s(2, 3, 3, 3), s(4, 3, 1, 1), s(4)));
+        cs.add(c("conv2d input only", x -> Functional.conv2d(x.get(0), x.get(0).sinew().full(0.5, DType.FLOAT64, 2, 2,
+                3, 3), null, ONE, ints(1), ONE, 1), s(1, 2, 4, 4)));
+        cs.add(c("conv2d weight and bias only", x -> Functional.conv2d(x.get(0).sinew().full(0.25, DType.FLOAT64, 1, 2,
+                4, 4), x.get(0), x.get(1), ONE, ints(1), ONE, 1), s(3, 2, 3, 3), s(3)));
+        cs.add(c("maxPool2d k3 s2 p1 ceil", x -> Functional.maxPool2d(x.get(0), ints(3), ints(2), ints(1), ONE, true),
+                s(1, 2, 7, 6)));
+        cs.add(c("maxPool2d k2 dilation2", x -> Functional.maxPool2d(x.get(0), ints(2), ints(1), ints(1), ints(2), false),
+                s(2, 1, 5, 5)));
+        cs.add(c("avgPool2d k3 s2 p1 ceil exclude pad",
+                x -> Functional.avgPool2d(x.get(0), ints(3), ints(2), ints(1), true, false), s(1, 2, 6, 7)));
+        cs.add(c("avgPool2d k2 s1 p1 include pad",
+                x -> Functional.avgPool2d(x.get(0), ints(2, 3), ints(1), ints(1), false, true), s(2, 1, 4, 5)));
+        cs.add(c("adaptiveAvgPool2d 7x5 -> 3x2", x -> Functional.adaptiveAvgPool2d(x.get(0), 3, 2), s(1, 2, 7, 5)));
+        cs.add(c("adaptiveAvgPool2d 6x6 -> 2x3", x -> Functional.adaptiveAvgPool2d(x.get(0), 2, 3), s(2, 1, 6, 6)));
+        // Outputs of batch norm and of the stacked case are scaled down: GradCheck judges small gradient
+        // entries against an absolute floor, and the central difference of a loss of size ~10 carries
+        // ~1e-9 of rounding noise.
+        cs.add(c("batchNorm2d train", x -> Functional.batchNorm2d(x.get(0), null, null, x.get(1), x.get(2), true, 0.1,
+                1e-5).mul(0.1), s(3, 2, 3, 3), s(2), s(2)));
+        cs.add(c("batchNorm2d train updating running stats", x -> {
+            Tensor rm = x.get(0).sinew().zeros(DType.FLOAT64, 3);
+            Tensor rv = x.get(0).sinew().ones(DType.FLOAT64, 3);
+            return Functional.batchNorm2d(x.get(0), rm, rv, x.get(1), x.get(2), true, 0.1, 1e-3);
+        }, s(2, 3, 2, 4), s(3), s(3)));
+        cs.add(c("batchNorm2d eval", x -> {
+            Tensor rm = x.get(0).sinew().full(0.3, DType.FLOAT64, 2);
+            Tensor rv = x.get(0).sinew().full(1.7, DType.FLOAT64, 2);
+            return Functional.batchNorm2d(x.get(0), rm, rv, x.get(1), x.get(2), false, 0.1, 1e-5);
+        }, s(2, 2, 3, 3), s(2), s(2)));
+        cs.add(c("dropout2d", x -> Functional.dropout2d(x.get(0), 0.4, new Generator(11), true), s(3, 4, 2, 2)));
+        cs.add(c("conv -> pool -> conv", x -> {
+            Tensor h = Functional.conv2d(x.get(0), x.get(1), x.get(2), ONE, ints(1), ONE, 1).tanh();
+            h = Functional.maxPool2d(h, ints(2), null, ints(0), ONE, false);
+            return Functional.conv2d(h, x.get(3), null, ONE, "same", ONE, 1).mul(0.05);
+        }, s(2, 1, 6, 6), s(3, 1, 3, 3), s(3), s(2, 3, 3, 3)));
     }
 
     private static Tensor labels(Tensor like, long... v) {

@@ -1,0 +1,6 @@
+/**
+ * Ready-made models assembled from {@code dev.sinew.nn} layers, for the standard workloads and
+ * benchmarks: {@link dev.sinew.models.LeNet5}. Each model owns its layers (and so its parameters)
+ * and frees them when closed; parameter names follow the equivalent PyTorch modules.
+ */
+package dev.sinew.models;
