@@ -2,11 +2,16 @@ package dev.sinew;
 
 import dev.sinew.spi.FusedOps.Conv2dParams;
 import dev.sinew.spi.FusedOps.Pool2dParams;
+import dev.sinew.spi.FusedOps.RnnMode;
+import dev.sinew.spi.FusedOps.RnnParams;
 import dev.sinew.spi.View;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Autograd-aware entry points to the fused ops that have no natural home on {@link Tensor}:
- * the fused softmax-cross-entropy and dropout. Losses and layers in {@code dev.sinew.nn} build on
+ * the fused softmax-cross-entropy and dropout, convolution and pooling, and whole-sequence recurrent
+ * layers ({@link #rnn}). Losses and layers in {@code dev.sinew.nn} build on
  * these. Results follow the usual ownership rules (the current scope, or the caller).
  */
 public final class Functional {
@@ -454,5 +459,250 @@ public final class Functional {
                     + ") must be at most half the kernel (" + k[0] + ", " + k[1] + "), as PyTorch requires");
         }
         return Pool2dParams.of(k[0], k[1], s[0], s[1], pd[0], pd[1], d[0], d[1], ceilMode, countIncludePad);
+    }
+
+    // ---- recurrent layers ----------------------------------------------------------------------
+
+    /**
+     * The results of {@link #rnn}: {@code output} {@code [T, B, D·P]} (or {@code [B, T, D·P]} batch-first,
+     * {@code [T, D·P]} unbatched), the final hidden state {@code hN} {@code [L·D, B, P]} and, for LSTM,
+     * the final cell state {@code cN} {@code [L·D, B, H]} (null otherwise). All three are ordinary
+     * results owned by the scope open at the call, and all carry gradients back to the inputs.
+     */
+    public record RnnOutput(Tensor output, Tensor hN, Tensor cN) {
+    }
+
+    /**
+     * A stacked, optionally bidirectional RNN/LSTM/GRU over a whole sequence, as
+     * {@code torch.nn.RNN/LSTM/GRU} (the formulas are in {@link dev.sinew.spi.FusedOps#rnnForward}).
+     * It runs as one fused op with an explicit backward (never op-by-op autograd over time steps).
+     *
+     * @param p          the layer configuration
+     * @param x          {@code [T, B, inputSize]}, or {@code [B, T, inputSize]} with {@code batchFirst},
+     *                   or unbatched {@code [T, inputSize]}
+     * @param h0         {@code [L·D, B, P]} (unbatched {@code [L·D, P]}), or null for zeros
+     * @param c0         LSTM only: {@code [L·D, B, H]}, or null for zeros
+     * @param weights    the parameters in {@link dev.sinew.spi.FusedOps.RnnParams#weightNames()} order
+     * @param lengths    each sequence's length (1 ≤ length ≤ T, any order), or null for all T: outputs
+     *                   past a sequence's end are 0 and its final state is taken at its own last step
+     *                   (the reverse direction starts there), as PyTorch's packed sequences
+     * @param dropout    probability of dropping each output of every layer but the last, in training
+     * @param g          the generator the dropout masks are drawn from (needed when dropout &gt; 0)
+     * @param training   whether dropout applies
+     */
+    public static RnnOutput rnn(RnnParams p, Tensor x, Tensor h0, Tensor c0, List<Tensor> weights, long[] lengths,
+            boolean batchFirst, double dropout, Generator g, boolean training) {
+        String op = p == null ? "rnn" : p.mode().name().toLowerCase(java.util.Locale.ROOT);
+        if (p == null || x == null || weights == null) {
+            throw new IllegalArgumentException(op + ": params, input and weights must not be null");
+        }
+        checkFloat(op, "input", x);
+        if (x.rank() == 2) { // unbatched [T, I], as PyTorch accepts
+            if (h0 != null && h0.rank() != 2) {
+                throw new IllegalArgumentException(op + ": for unbatched input " + x.shape() + " h0 must be [" 
+                        + (long) p.numLayers() * p.directions() + ", " + p.outSize() + "], got " + h0.shape());
+            }
+            if (c0 != null && c0.rank() != 2) {
+                throw new IllegalArgumentException(op + ": for unbatched input " + x.shape() + " c0 must be ["
+                        + (long) p.numLayers() * p.directions() + ", " + p.hiddenSize() + "], got " + c0.shape());
+            }
+            if (lengths != null && lengths.length != 1) {
+                throw new IllegalArgumentException(op + ": unbatched input " + x.shape() + " is one sequence, but "
+                        + lengths.length + " lengths were given");
+            }
+            RnnOutput o = rnn(p, x.unsqueeze(1), h0 == null ? null : h0.unsqueeze(1),
+                    c0 == null ? null : c0.unsqueeze(1), weights, lengths, false, dropout, g, training);
+            return new RnnOutput(o.output().squeeze(1), o.hN().squeeze(1), o.cN() == null ? null : o.cN().squeeze(1));
+        }
+        String layout = batchFirst ? "[B, T, " + p.inputSize() + "]" : "[T, B, " + p.inputSize() + "]";
+        if (x.rank() != 3) {
+            throw new IllegalArgumentException(op + ": input must be " + layout + " or unbatched [T, " + p.inputSize()
+                    + "], got " + x.shape());
+        }
+        if (x.size(2) != p.inputSize()) {
+            throw new IllegalArgumentException(op + ": input " + x.shape() + " has " + x.size(2)
+                    + " features, expected input_size " + p.inputSize() + " (input " + layout + ")");
+        }
+        long t = x.size(batchFirst ? 1 : 0);
+        long b = x.size(batchFirst ? 0 : 1);
+        if (lengths != null) {
+            if (lengths.length != b) {
+                throw new IllegalArgumentException(op + ": lengths has " + lengths.length + " entries but input "
+                        + x.shape() + " " + layout + " holds a batch of " + b + " sequences");
+            }
+            for (int i = 0; i < lengths.length; i++) {
+                if (lengths[i] < 1 || lengths[i] > t) {
+                    throw new IllegalArgumentException(op + ": lengths[" + i + "] = " + lengths[i]
+                            + (lengths[i] < 1 ? " is a sequence of length 0 (every sequence needs at least one step)"
+                                    : " is longer than the " + t + " steps of input " + x.shape() + " " + layout));
+                }
+            }
+        }
+        long[] hs = p.hiddenShape(b);
+        if (h0 != null && !Arrays.equals(h0.dims(), hs)) {
+            throw new IllegalArgumentException(op + ": h0 has shape " + h0.shape() + ", expected "
+                    + Arrays.toString(hs) + " (num_layers·directions, batch, " + (p.projSize() > 0 ? "proj_size"
+                    : "hidden_size") + ") for input " + x.shape() + " " + layout);
+        }
+        if (c0 != null) {
+            if (p.mode() != RnnMode.LSTM) {
+                throw new IllegalArgumentException(op + ": an initial cell state c0 is only for LSTM");
+            }
+            long[] cs = p.cellShape(b);
+            if (!Arrays.equals(c0.dims(), cs)) {
+                throw new IllegalArgumentException(op + ": c0 has shape " + c0.shape() + ", expected "
+                        + Arrays.toString(cs) + " (num_layers·directions, batch, hidden_size) for input " + x.shape()
+                        + " " + layout);
+            }
+        }
+        List<long[]> shapes = p.weightShapes();
+        List<String> names = p.weightNames();
+        if (weights.size() != shapes.size()) {
+            throw new IllegalArgumentException(op + ": expected " + shapes.size() + " weights " + names + ", got "
+                    + weights.size());
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+            Tensor w = weights.get(i);
+            if (w == null || !Arrays.equals(w.dims(), shapes.get(i))) {
+                throw new IllegalArgumentException(op + ": " + names.get(i) + " has shape "
+                        + (w == null ? "null" : w.shape()) + ", expected " + Arrays.toString(shapes.get(i)));
+            }
+            checkLike(op, names.get(i), w, x);
+        }
+        if (h0 != null) {
+            checkLike(op, "h0", h0, x);
+        }
+        if (c0 != null) {
+            checkLike(op, "c0", c0, x);
+        }
+        if (!(dropout >= 0 && dropout <= 1)) {
+            throw new IllegalArgumentException(op + ": dropout must be in [0, 1], got " + dropout);
+        }
+        boolean drop = training && dropout > 0 && p.numLayers() > 1;
+        if (drop && g == null) {
+            throw new IllegalArgumentException(op + ": dropout " + dropout + " needs a generator");
+        }
+        Tensor xt = batchFirst ? x.transpose(0, 1) : x;                    // [T, B, I]
+        long[] len = lengths == null ? null : lengths.clone();
+        RnnOutput r;
+        if (!drop) {
+            r = rnnFused(p, xt, h0, c0, weights, len);
+        } else {
+            // Dropout between layers: one fused call per layer, PyTorch's dropout on each output but the last.
+            int dirs = p.directions();
+            Tensor in = xt;
+            Tensor[] hN = new Tensor[p.numLayers()];
+            Tensor[] cN = new Tensor[p.numLayers()];
+            Tensor out = null;
+            for (int l = 0; l < p.numLayers(); l++) {
+                RnnParams pl = new RnnParams(p.mode(), p.layerInputSize(l), p.hiddenSize(), p.projSize(), 1,
+                        p.bidirectional(), p.bias());
+                List<Tensor> wl = weights.subList(p.weightIndex(l, 0), p.weightIndex(l, 0) + dirs * p.weightsPerCell());
+                RnnOutput o = rnnFused(pl, in, h0 == null ? null : h0.slice(0, (long) l * dirs, (long) (l + 1) * dirs),
+                        c0 == null ? null : c0.slice(0, (long) l * dirs, (long) (l + 1) * dirs), wl, len);
+                hN[l] = o.hN();
+                cN[l] = o.cN();
+                out = o.output();
+                in = l < p.numLayers() - 1 ? dropout(out, dropout, g, true) : out;
+            }
+            r = new RnnOutput(out, Tensor.cat(0, hN), p.mode() == RnnMode.LSTM ? Tensor.cat(0, cN) : null);
+        }
+        return batchFirst ? new RnnOutput(r.output().transpose(0, 1), r.hN(), r.cN()) : r;
+    }
+
+    /**
+     * One fused call: checked operands, time-major {@code x [T, B, I]}. The three outputs are views of
+     * one packed buffer {@code [y | hN | cN]} so that the op is one node on the tape with one rule,
+     * whose gradient arrives as one packed buffer too (zeros where an output was not used).
+     */
+    private static RnnOutput rnnFused(RnnParams p, Tensor x, Tensor h0, Tensor c0, List<Tensor> weights,
+            long[] lengths) {
+        Sinew sn = x.sinew();
+        var be = sn.backend();
+        DType dt = x.dtype();
+        boolean lstm = p.mode() == RnnMode.LSTM;
+        Tensor xc = x.contiguous();
+        Tensor h0c = h0 == null ? null : h0.contiguous();
+        Tensor c0c = c0 == null ? null : c0.contiguous();
+        int nw = weights.size();
+        Tensor[] inputs = new Tensor[3 + nw];
+        inputs[0] = xc;
+        inputs[1] = h0c;
+        inputs[2] = c0c;
+        List<View> wv = new java.util.ArrayList<>(nw);
+        for (int i = 0; i < nw; i++) {
+            Tensor w = weights.get(i).contiguous();
+            inputs[3 + i] = w;
+            wv.add(w.storageView());
+        }
+        long t = x.size(0);
+        long b = x.size(1);
+        long[] ys = p.outputShape(t, b);                                      // [T, B, D·P]
+        long[] hs = p.hiddenShape(b);                                         // [L·D, B, P]
+        long[] cs = p.cellShape(b);                                           // [L·D, B, H]
+        long ny = ys[0] * ys[1] * ys[2];
+        long nh = hs[0] * hs[1] * hs[2];
+        long nc = lstm ? cs[0] * cs[1] * cs[2] : 0;
+        Tensor packed = sn.empty(dt, ny + nh + nc);                           // [y | hN | cN]
+        View pv = packed.storageView();
+        View yv = sub(pv, 0, ys);
+        View hv = sub(pv, ny, hs);
+        View cv = lstm ? sub(pv, ny + nh, cs) : null;
+        boolean recording = false;
+        if (sn.isGradEnabled()) {
+            for (Tensor in : inputs) {
+                recording |= in != null && in.requiresGrad();
+            }
+        }
+        long rs = recording ? be.rnnReserveSize(p, t, b) : 0;
+        Tensor reserve = rs > 0 ? sn.empty(dt, rs) : null;                   // kept for the backward
+        View xv = xc.storageView();
+        View h0v = h0c == null ? null : h0c.storageView();
+        View c0v = c0c == null ? null : c0c.storageView();
+        View rv = reserve == null ? null : reserve.storageView();
+        be.rnnForward(p, lengths, xv, h0v, c0v, wv, yv, hv, cv, rv);
+        Tensor out = MultiInputRecord.record(packed, "rnn", (gradOut, need) -> {
+            Tensor gc = gradOut.isContiguous() ? gradOut : gradOut.contiguous();
+            View gv = gc.storageView();
+            View dyv = sub(gv, 0, ys);
+            View dhv = sub(gv, ny, hs);
+            View dcv = lstm ? sub(gv, ny + nh, cs) : null;
+            Tensor dx = need[0] ? sn.empty(dt, xc.dims()) : null;
+            Tensor dh0 = need[1] ? sn.empty(dt, hs) : null;
+            Tensor dc0 = need[2] ? sn.empty(dt, cs) : null;
+            boolean anyW = false;
+            for (int i = 0; i < nw; i++) {
+                anyW |= need[3 + i];
+            }
+            Tensor[] grads = new Tensor[3 + nw];
+            List<View> dwv = null;
+            if (anyW) {
+                dwv = new java.util.ArrayList<>(nw);
+                for (int i = 0; i < nw; i++) {
+                    grads[3 + i] = sn.empty(dt, inputs[3 + i].dims());
+                    dwv.add(grads[3 + i].storageView());
+                }
+            }
+            be.rnnBackward(p, lengths, xv, h0v, c0v, wv, yv, rv, dyv, dhv, dcv, dx == null ? null : dx.storageView(),
+                    dh0 == null ? null : dh0.storageView(), dc0 == null ? null : dc0.storageView(), dwv);
+            grads[0] = dx;
+            grads[1] = dh0;
+            grads[2] = dc0;
+            for (int i = 0; i < nw; i++) {
+                if (!need[3 + i]) {
+                    grads[3 + i] = null; // computed with the others, not wanted (owned by the scope)
+                }
+            }
+            return grads;
+        }, inputs);
+        Tensor y = out.slice(0, 0, ny).reshape(ys);
+        Tensor hN = out.slice(0, ny, ny + nh).reshape(hs);
+        Tensor cN = lstm ? out.slice(0, ny + nh, ny + nh + nc).reshape(cs) : null;
+        return new RnnOutput(y, hN, cN);
+    }
+
+    /** The contiguous {@code shape} part of a packed buffer starting at element {@code start}. */
+    private static View sub(View packed, long start, long[] shape) {
+        return packed.with(packed.offset() + start, shape, View.contiguousStrides(shape));
     }
 }

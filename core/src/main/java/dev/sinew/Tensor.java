@@ -239,7 +239,7 @@ public final class Tensor implements AutoCloseable {
     private Tensor record(Tensor out, String op, Node.Rule rule, Tensor... inputs) {
         if (recording(inputs)) {
             out.requiresGrad = true;
-            out.gradFn = new Node(op, inputs, rule);
+            out.gradFn = new Node(op, inputs.clone(), rule); // the caller may reuse its varargs array
         }
         return out;
     }
@@ -1061,7 +1061,8 @@ public final class Tensor implements AutoCloseable {
     }
 
     /** Concatenates tensors along {@code dim}; all other sizes must match. */
-    public static Tensor cat(int dim, Tensor... parts) {
+    public static Tensor cat(int dim, Tensor... partsIn) {
+        Tensor[] parts = partsIn.clone(); // the gradient rule keeps it; the caller may reuse its array
         if (parts.length == 0) {
             throw new IllegalArgumentException("cat: needs at least one tensor");
         }

@@ -7,6 +7,7 @@ import dev.sinew.spi.BinaryOp;
 import dev.sinew.spi.Distribution;
 import dev.sinew.spi.FusedOps.Conv2dParams;
 import dev.sinew.spi.FusedOps.Pool2dParams;
+import dev.sinew.spi.FusedOps.RnnParams;
 import dev.sinew.spi.HostAllocator;
 import dev.sinew.spi.HostStorage;
 import dev.sinew.spi.LeakDetector;
@@ -28,9 +29,10 @@ import java.util.Objects;
  * The reference backend: every primitive op as a plain Java loop over strided views, with double
  * accumulation. It is the living definition of Sinew's semantics; the conformance suite compares
  * every other backend against it. Of the fused ops it overrides only convolution and pooling, with the
- * plain loops of {@link ReferenceConv} (the definition of those ops; the composed defaults in
- * {@code dev.sinew.spi.ComposedConv} are tested against them); for every other fused op the composed
- * defaults in {@code dev.sinew.spi.Composed} are the definition.
+ * plain loops of {@link ReferenceConv}, and the recurrent layers, with those of {@link ReferenceRnn}
+ * (the definitions of those ops; the composed defaults in {@code dev.sinew.spi.ComposedConv} and
+ * {@code ComposedRnn} are tested against them); for every other fused op the composed defaults in
+ * {@code dev.sinew.spi.Composed} are the definition.
  *
  * <p>Semantics fixed here (other backends must agree within the suite's tolerances):
  * <ul>
@@ -598,6 +600,26 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void avgPool2dBackward(View dy, View dx, Pool2dParams p) {
         ReferenceConv.avgPool2dBackward(dy, dx, p);
+    }
+
+    // ---- recurrent layers (plain loops, see ReferenceRnn) ---------------------------------------
+
+    /** The reference keeps nothing between forward and backward: its backward recomputes in double. */
+    @Override
+    public long rnnReserveSize(RnnParams p, long seqLen, long batch) {
+        return ReferenceRnn.RESERVE;
+    }
+
+    @Override
+    public void rnnForward(RnnParams p, long[] lengths, View x, View h0, View c0, List<View> weights, View y,
+            View hN, View cN, View reserve) {
+        ReferenceRnn.forward(p, lengths, x, h0, c0, weights, y, hN, cN);
+    }
+
+    @Override
+    public void rnnBackward(RnnParams p, long[] lengths, View x, View h0, View c0, List<View> weights, View y,
+            View reserve, View dy, View dhN, View dcN, View dx, View dh0, View dc0, List<View> dWeights) {
+        ReferenceRnn.backward(p, lengths, x, h0, c0, weights, dy, dhN, dcN, dx, dh0, dc0, dWeights);
     }
 
     // ---- bookkeeping -------------------------------------------------------------------------

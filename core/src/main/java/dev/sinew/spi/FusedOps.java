@@ -1,5 +1,6 @@
 package dev.sinew.spi;
 
+import dev.sinew.DType;
 import java.util.Arrays;
 import java.util.List;
 
@@ -360,6 +361,339 @@ public interface FusedOps {
                 w1 = Math.min(w1, w);
             }
             return (h1 - h0) * (w1 - w0);
+        }
+    }
+
+    // ---- recurrent layers (time-major, whole sequences) ----------------------------------------
+    // Defaults in ComposedRnn (per layer and direction: one GEMM projecting the whole input sequence
+    // for all gates, then per step one recurrent GEMM and the gate math as elementwise primitives);
+    // the reference backend overrides them with the plain loops of ReferenceRnn, which define them.
+
+    /**
+     * How many elements of the data dtype {@link #rnnForward} keeps, in {@code reserve}, for
+     * {@link #rnnBackward} on a sequence of {@code seqLen} steps and {@code batch} sequences; 0 when
+     * the backend keeps nothing (core then passes a null reserve). The reserve's layout is private to
+     * the backend: one that overrides {@code rnnForward}/{@code rnnBackward} overrides this too.
+     */
+    default long rnnReserveSize(RnnParams p, long seqLen, long batch) {
+        return ComposedRnn.reserveSize(p, seqLen, batch);
+    }
+
+    /**
+     * A whole stacked, optionally bidirectional recurrent layer over a sequence, with
+     * {@code torch.nn.RNN/LSTM/GRU}'s semantics and parameter layout (dropout between layers is not
+     * part of it: core runs one layer at a time when it applies dropout).
+     *
+     * <p>Operands, all contiguous row-major views of one floating dtype ({@code D} directions,
+     * {@code L} layers, {@code H} hidden size, {@code P = }{@link RnnParams#outSize()} the size of the
+     * hidden state, H or the LSTM projection size):
+     * <ul>
+     *   <li>{@code x} {@code [T, B, inputSize]} (time-major; core transposes batch-first input);</li>
+     *   <li>{@code h0} {@code [L·D, B, P]} and, for LSTM, {@code c0} {@code [L·D, B, H]}, the initial
+     *       states, row {@code l·D + d} for layer l, direction d (0 forward, 1 reverse); null means
+     *       zeros;</li>
+     *   <li>{@code weights}, in PyTorch's order ({@link RnnParams#weightNames()}, shapes
+     *       {@link RnnParams#weightShapes()}): for each layer, for each direction, {@code w_ih}
+     *       {@code [G·H, in_l]}, {@code w_hh} {@code [G·H, P]}, then with bias {@code b_ih},
+     *       {@code b_hh} {@code [G·H]}, then with a projection {@code w_hr} {@code [P, H]};
+     *       {@code in_0 = inputSize}, {@code in_l = D·P};</li>
+     *   <li>outputs {@code y} {@code [T, B, D·P]} (the last layer's states, directions concatenated),
+     *       {@code hN} {@code [L·D, B, P]} and, for LSTM only, {@code cN} {@code [L·D, B, H]} (else
+     *       null): all overwritten;</li>
+     *   <li>{@code reserve}: {@link #rnnReserveSize} elements that this call fills for the backward,
+     *       or null when no backward will follow (inference).</li>
+     * </ul>
+     *
+     * <p>One step of layer l, direction d, with {@code a = w_ih·x_t + b_ih + w_hh·h + b_hh} split
+     * into gates in the order given (σ the logistic sigmoid):
+     * <ul>
+     *   <li>RNN_TANH / RNN_RELU: {@code h' = tanh(a)} / {@code relu(a)};</li>
+     *   <li>LSTM, gates i, f, g, o: {@code i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)},
+     *       {@code c' = f⊙c + i⊙g}, {@code h' = o⊙tanh(c')}, then {@code h' = w_hr·h'} with a
+     *       projection;</li>
+     *   <li>GRU, gates r, z, n: {@code r = σ(a_r), z = σ(a_z)},
+     *       {@code n = tanh(w_in·x_t + b_in + r⊙(w_hn·h + b_hn))}, {@code h' = (1−z)⊙n + z⊙h}.</li>
+     * </ul>
+     * The forward direction runs t = 0 … T−1, the reverse direction t = T−1 … 0; layer l > 0 reads
+     * layer l−1's output (both directions concatenated).
+     *
+     * <p><b>Variable lengths</b>, as PyTorch's packed sequences: {@code lengths} (null: every
+     * sequence has T steps) gives each sequence's length, 1 ≤ lengths[b] ≤ T, in any order. Sequence
+     * b takes part only in steps t &lt; lengths[b]: its outputs at later steps are 0, its forward
+     * final state is taken at t = lengths[b] − 1, and its reverse direction starts from h0 at
+     * t = lengths[b] − 1 (its own end) and finishes at t = 0.
+     */
+    default void rnnForward(RnnParams p, long[] lengths, View x, View h0, View c0, List<View> weights, View y,
+            View hN, View cN, View reserve) {
+        ComposedRnn.forward(primitives(), p, lengths, x, h0, c0, weights, y, hN, cN, reserve);
+    }
+
+    /**
+     * Gradients of {@link #rnnForward}, given the same {@code p}, {@code lengths}, inputs and
+     * weights, its output {@code y} and the {@code reserve} it filled, and the upstream gradients
+     * {@code dy} {@code [T, B, D·P]}, {@code dhN} {@code [L·D, B, P]} and, for LSTM, {@code dcN}
+     * {@code [L·D, B, H]} (zeros where an output is unused; never null, except dcN for other modes).
+     * Writes (overwrites) {@code dx} {@code [T, B, inputSize]}, {@code dh0}, {@code dc0} (shaped as
+     * h0, c0 even when those were null) and {@code dWeights} (shaped and ordered as
+     * {@code weights}); each of dx, dh0, dc0 may be null, and dWeights may be null, when that
+     * gradient is not wanted. All views are contiguous, as in the forward. Outputs past a sequence's
+     * end have no influence, so their dy is ignored; a sequence's state gradient passes unchanged
+     * through the steps it skips.
+     */
+    default void rnnBackward(RnnParams p, long[] lengths, View x, View h0, View c0, List<View> weights, View y,
+            View reserve, View dy, View dhN, View dcN, View dx, View dh0, View dc0, List<View> dWeights) {
+        ComposedRnn.backward(primitives(), p, lengths, x, h0, c0, weights, y, reserve, dy, dhN, dcN, dx, dh0, dc0,
+                dWeights);
+    }
+
+    /** The recurrent cell of {@link #rnnForward}; {@link #gates()} gate blocks of H rows each. */
+    enum RnnMode {
+        /** {@code h' = tanh(w_ih·x + b_ih + w_hh·h + b_hh)}. */
+        RNN_TANH(1),
+        /** {@code h' = relu(w_ih·x + b_ih + w_hh·h + b_hh)}. */
+        RNN_RELU(1),
+        /** Long short-term memory, gates i, f, g, o. */
+        LSTM(4),
+        /** Gated recurrent unit, gates r, z, n. */
+        GRU(3);
+
+        private final int gates;
+
+        RnnMode(int gates) {
+            this.gates = gates;
+        }
+
+        /** Gate blocks stacked in the weights: 1, 4 or 3. */
+        public int gates() {
+            return gates;
+        }
+    }
+
+    /**
+     * The configuration of a recurrent layer stack (what cuDNN calls the RNN descriptor); the data
+     * (sequence length, batch, lengths) travels with each call. {@code projSize} is 0 for none (only
+     * LSTM may have one, and it must be below {@code hiddenSize}). Every value is checked here, and
+     * {@link #check} checks a call's operands, so every backend rejects bad input with the same
+     * messages.
+     */
+    record RnnParams(RnnMode mode, long inputSize, long hiddenSize, long projSize, int numLayers,
+            boolean bidirectional, boolean bias) {
+
+        public RnnParams {
+            if (mode == null) {
+                throw new IllegalArgumentException("rnn: mode must not be null");
+            }
+            if (inputSize < 1 || hiddenSize < 1) {
+                throw new IllegalArgumentException("rnn: input size and hidden size must be >= 1, got " + inputSize
+                        + " and " + hiddenSize);
+            }
+            if (numLayers < 1) {
+                throw new IllegalArgumentException("rnn: number of layers must be >= 1, got " + numLayers);
+            }
+            if (projSize < 0) {
+                throw new IllegalArgumentException("rnn: projection size must be >= 0, got " + projSize);
+            }
+            if (projSize > 0 && mode != RnnMode.LSTM) {
+                throw new IllegalArgumentException("rnn: a projection (proj_size " + projSize + ") needs LSTM, not "
+                        + mode);
+            }
+            if (projSize >= hiddenSize) {
+                throw new IllegalArgumentException("rnn: proj_size " + projSize + " must be smaller than hidden_size "
+                        + hiddenSize);
+            }
+        }
+
+        /** 1, or 2 when bidirectional. */
+        public int directions() {
+            return bidirectional ? 2 : 1;
+        }
+
+        /** The size P of the hidden state and of each direction's output: projSize, or hiddenSize. */
+        public long outSize() {
+            return projSize > 0 ? projSize : hiddenSize;
+        }
+
+        /** Rows of w_ih and w_hh: gates × hiddenSize. */
+        public long gateSize() {
+            return mode.gates() * hiddenSize;
+        }
+
+        /** Input features of layer {@code l}: inputSize for layer 0, else directions × P. */
+        public long layerInputSize(int l) {
+            return l == 0 ? inputSize : directions() * outSize();
+        }
+
+        /** Weight tensors per layer and direction: 2, + 2 with bias, + 1 with a projection. */
+        public int weightsPerCell() {
+            return 2 + (bias ? 2 : 0) + (projSize > 0 ? 1 : 0);
+        }
+
+        /** Index in the weight list of the first weight ({@code w_ih}) of layer l, direction d. */
+        public int weightIndex(int l, int d) {
+            return (l * directions() + d) * weightsPerCell();
+        }
+
+        /** PyTorch's parameter names, in the weight order ({@code weight_ih_l0}, …, {@code weight_hr_l1_reverse}). */
+        public List<String> weightNames() {
+            List<String> names = new java.util.ArrayList<>();
+            for (int l = 0; l < numLayers; l++) {
+                for (int d = 0; d < directions(); d++) {
+                    String sfx = "_l" + l + (d == 1 ? "_reverse" : "");
+                    names.add("weight_ih" + sfx);
+                    names.add("weight_hh" + sfx);
+                    if (bias) {
+                        names.add("bias_ih" + sfx);
+                        names.add("bias_hh" + sfx);
+                    }
+                    if (projSize > 0) {
+                        names.add("weight_hr" + sfx);
+                    }
+                }
+            }
+            return names;
+        }
+
+        /** The shapes of the weights, in order. */
+        public List<long[]> weightShapes() {
+            List<long[]> shapes = new java.util.ArrayList<>();
+            for (int l = 0; l < numLayers; l++) {
+                for (int d = 0; d < directions(); d++) {
+                    shapes.add(new long[] {gateSize(), layerInputSize(l)});
+                    shapes.add(new long[] {gateSize(), outSize()});
+                    if (bias) {
+                        shapes.add(new long[] {gateSize()});
+                        shapes.add(new long[] {gateSize()});
+                    }
+                    if (projSize > 0) {
+                        shapes.add(new long[] {projSize, hiddenSize});
+                    }
+                }
+            }
+            return shapes;
+        }
+
+        /** Shape of h0, hN: {@code [L·D, B, P]}. */
+        public long[] hiddenShape(long batch) {
+            return new long[] {(long) numLayers * directions(), batch, outSize()};
+        }
+
+        /** Shape of c0, cN: {@code [L·D, B, H]}. */
+        public long[] cellShape(long batch) {
+            return new long[] {(long) numLayers * directions(), batch, hiddenSize};
+        }
+
+        /** Shape of y: {@code [T, B, D·P]}. */
+        public long[] outputShape(long seqLen, long batch) {
+            return new long[] {seqLen, batch, directions() * outSize()};
+        }
+
+        /**
+         * Checks the operands of a forward call (any of h0, c0 may be null; cN must be null unless
+         * LSTM) and {@code lengths}, throwing {@link IllegalArgumentException} naming {@code op} and
+         * the shapes; returns {@code [T, B]}.
+         */
+        public long[] check(String op, long[] lengths, View x, View h0, View c0, List<View> weights, View y, View hN,
+                View cN) {
+            if (x.rank() != 3) {
+                throw new IllegalArgumentException(op + ": input must be [T, B, " + inputSize + "], got "
+                        + Arrays.toString(x.shape()));
+            }
+            if (!x.dtype().isFloating()) {
+                throw new IllegalArgumentException(op + ": input must be floating, got " + x.dtype());
+            }
+            long t = x.shape()[0];
+            long b = x.shape()[1];
+            checkData(op, lengths, x.shape());
+            requireShape(op, "h0", h0, hiddenShape(b));
+            requireShape(op, "c0", c0, cellShape(b));
+            if (c0 != null && mode != RnnMode.LSTM) {
+                throw new IllegalArgumentException(op + ": an initial cell state c0 is only for LSTM, not " + mode);
+            }
+            checkWeights(op, weights, x.dtype());
+            if (y == null || hN == null) {
+                throw new IllegalArgumentException(op + ": the outputs y and hN must not be null");
+            }
+            requireShape(op, "y", y, outputShape(t, b));
+            requireShape(op, "hN", hN, hiddenShape(b));
+            if (mode == RnnMode.LSTM) {
+                requireShape(op, "cN", cN, cellShape(b));
+            } else if (cN != null) {
+                throw new IllegalArgumentException(op + ": a final cell state cN is only for LSTM, not " + mode);
+            }
+            for (View v : new View[] {x, h0, c0, y, hN, cN}) {
+                if (v != null && v.dtype() != x.dtype()) {
+                    throw new IllegalArgumentException(op + ": operand " + v + " is not " + x.dtype()
+                            + " like the input");
+                }
+                if (v != null && !v.isContiguous()) {
+                    throw new IllegalArgumentException(op + ": operand " + v + " must be contiguous");
+                }
+            }
+            return new long[] {t, b};
+        }
+
+        /**
+         * Checks an input shape {@code [T, B, inputSize]} and the lengths: T ≥ 1, B ≥ 1, one length per
+         * sequence, each in [1, T].
+         */
+        public void checkData(String op, long[] lengths, long[] x) {
+            if (x.length != 3 || x[2] != inputSize) {
+                throw new IllegalArgumentException(op + ": input " + Arrays.toString(x) + " must be [T, B, "
+                        + inputSize + "] (input_size " + inputSize + ")");
+            }
+            if (x[0] < 1) {
+                throw new IllegalArgumentException(op + ": input " + Arrays.toString(x)
+                        + " is a sequence of length 0; need at least one step");
+            }
+            if (x[1] < 1) {
+                throw new IllegalArgumentException(op + ": input " + Arrays.toString(x) + " has an empty batch");
+            }
+            if (lengths != null) {
+                if (lengths.length != x[1]) {
+                    throw new IllegalArgumentException(op + ": lengths has " + lengths.length
+                            + " entries but the batch of input " + Arrays.toString(x) + " has " + x[1]
+                            + " sequences");
+                }
+                for (int i = 0; i < lengths.length; i++) {
+                    if (lengths[i] < 1 || lengths[i] > x[0]) {
+                        throw new IllegalArgumentException(op + ": lengths[" + i + "] = " + lengths[i]
+                                + " is outside [1, " + x[0] + "] for input " + Arrays.toString(x)
+                                + (lengths[i] < 1 ? " (a sequence needs at least one step)" : " (longer than T)"));
+                    }
+                }
+            }
+        }
+
+        /** Checks the number, shapes, dtype and contiguity of a weight (or weight-gradient) list. */
+        public void checkWeights(String op, List<View> weights, DType dtype) {
+            List<long[]> shapes = weightShapes();
+            if (weights == null || weights.size() != shapes.size()) {
+                throw new IllegalArgumentException(op + ": expected " + shapes.size() + " weight tensors "
+                        + weightNames() + ", got " + (weights == null ? "null" : weights.size()));
+            }
+            List<String> names = weightNames();
+            for (int i = 0; i < shapes.size(); i++) {
+                View w = weights.get(i);
+                if (w == null || !Arrays.equals(w.shape(), shapes.get(i))) {
+                    throw new IllegalArgumentException(op + ": " + names.get(i) + " has shape "
+                            + (w == null ? "null" : Arrays.toString(w.shape())) + ", expected "
+                            + Arrays.toString(shapes.get(i)));
+                }
+                if (w.dtype() != dtype) {
+                    throw new IllegalArgumentException(op + ": " + names.get(i) + " is " + w.dtype() + ", not "
+                            + dtype);
+                }
+                if (!w.isContiguous()) {
+                    throw new IllegalArgumentException(op + ": " + names.get(i) + " must be contiguous, got " + w);
+                }
+            }
+        }
+
+        private static void requireShape(String op, String arg, View v, long[] shape) {
+            if (v != null && !Arrays.equals(v.shape(), shape)) {
+                throw new IllegalArgumentException(op + ": " + arg + " has shape " + Arrays.toString(v.shape())
+                        + ", expected " + Arrays.toString(shape));
+            }
         }
     }
 }

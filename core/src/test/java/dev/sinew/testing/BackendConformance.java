@@ -1407,4 +1407,163 @@ public abstract class BackendConformance {
             assertTrue(e.getMessage().contains("larger than the padded input height 5"), e.getMessage());
         }
     }
+
+    // ---- fused: recurrent layers ---------------------------------------------------------------
+
+    /** One recurrent call's operands on both backends (inputs uniform in [−1, 1], weights in ±1/sqrt(H)). */
+    private final class RnnOperands {
+        final RnnCases.Rnn rc;
+        final Pair x;
+        final Pair h0;
+        final Pair c0;
+        final List<Pair> w = new ArrayList<>();
+        final Pair y;
+        final Pair hN;
+        final Pair cN;
+        /** Each backend's own reserve (its size is the backend's business), released by {@link #close}. */
+        final java.util.Map<Backend, View> reserve = new java.util.IdentityHashMap<>();
+
+        RnnOperands(Case c, DType dt, RnnCases.Rnn rc) {
+            this.rc = rc;
+            FusedOps.RnnParams p = rc.p();
+            x = uniform(c, dt, 1.0, rc.x());
+            h0 = rc.h0() ? uniform(c, dt, 0.5, p.hiddenShape(rc.b())) : null;
+            c0 = rc.c0() ? uniform(c, dt, 0.5, p.cellShape(rc.b())) : null;
+            double bound = 1 / Math.sqrt(p.hiddenSize());
+            for (long[] shape : p.weightShapes()) {
+                w.add(uniform(c, dt, bound, shape));
+            }
+            y = c.output(dt, CONTIGUOUS, p.outputShape(rc.t(), rc.b()));
+            hN = c.output(dt, CONTIGUOUS, p.hiddenShape(rc.b()));
+            cN = p.mode() == FusedOps.RnnMode.LSTM ? c.output(dt, CONTIGUOUS, p.cellShape(rc.b())) : null;
+            for (Backend b : new Backend[] {ref, dut}) {
+                long n = b.rnnReserveSize(p, rc.t(), rc.b());
+                reserve.put(b, n == 0 ? null : View.contiguous(b.allocate(dt, n), n));
+            }
+        }
+
+        Pair uniform(Case c, DType dt, double bound, long... shape) {
+            return c.arrange(dt, CONTIGUOUS, RandomData.uniform(rnd, Math.toIntExact(Views.numel(shape)), -bound, bound),
+                    shape);
+        }
+
+        void forward(Backend b) {
+            b.rnnForward(rc.p(), rc.lengths(), x.on(b), h0 == null ? null : h0.on(b), c0 == null ? null : c0.on(b),
+                    on(b, w), y.on(b), hN.on(b), cN == null ? null : cN.on(b), reserve.get(b));
+        }
+
+        void close() {
+            for (View v : reserve.values()) {
+                if (v != null) {
+                    v.storage().release();
+                }
+            }
+        }
+    }
+
+    /** Forward of every {@link RnnCases} configuration: output and final states. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void rnnForward(DType dt) {
+        for (RnnCases.Rnn rc : RnnCases.ALL) {
+            try (Case c = newCase()) {
+                RnnOperands o = new RnnOperands(c, dt, rc);
+                try {
+                    both(o::forward);
+                    Tolerance tol = tolerance(dt).forTerms(rc.terms() * rc.t());
+                    assertMatches("rnnForward " + rc + " " + dt + " y", o.y, tol);
+                    assertMatches("rnnForward " + rc + " " + dt + " hN", o.hN, tol);
+                    if (o.cN != null) {
+                        assertMatches("rnnForward " + rc + " " + dt + " cN", o.cN, tol);
+                    }
+                } finally {
+                    o.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Backward of every {@link RnnCases} configuration after a forward with a reserve: the gradients of
+     * the input, the initial states (also when they were zeros) and every weight.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT32", "FLOAT64"})
+    void rnnBackward(DType dt) {
+        for (RnnCases.Rnn rc : RnnCases.ALL) {
+            FusedOps.RnnParams p = rc.p();
+            try (Case c = newCase()) {
+                RnnOperands o = new RnnOperands(c, dt, rc);
+                try {
+                    both(o::forward);
+                    Pair dy = o.uniform(c, dt, 1.0, p.outputShape(rc.t(), rc.b()));
+                    Pair dhN = o.uniform(c, dt, 1.0, p.hiddenShape(rc.b()));
+                    Pair dcN = o.cN == null ? null : o.uniform(c, dt, 1.0, p.cellShape(rc.b()));
+                    Pair dx = c.output(dt, CONTIGUOUS, rc.x());
+                    Pair dh0 = c.output(dt, CONTIGUOUS, p.hiddenShape(rc.b()));
+                    Pair dc0 = o.cN == null ? null : c.output(dt, CONTIGUOUS, p.cellShape(rc.b()));
+                    List<Pair> dw = new ArrayList<>();
+                    for (long[] shape : p.weightShapes()) {
+                        dw.add(c.output(dt, CONTIGUOUS, shape));
+                    }
+                    both(b -> b.rnnBackward(p, rc.lengths(), o.x.on(b), o.h0 == null ? null : o.h0.on(b),
+                            o.c0 == null ? null : o.c0.on(b), on(b, o.w), o.y.on(b), o.reserve.get(b), dy.on(b),
+                            dhN.on(b), dcN == null ? null : dcN.on(b), dx.on(b), dh0.on(b),
+                            dc0 == null ? null : dc0.on(b), on(b, dw)));
+                    // weight gradients sum over every step and sequence
+                    Tolerance tol = tolerance(dt).forTerms(rc.terms() * rc.t() * rc.b());
+                    String what = "rnnBackward " + rc + " " + dt;
+                    assertMatches(what + " dx", dx, tol);
+                    assertMatches(what + " dh0", dh0, tol);
+                    if (dc0 != null) {
+                        assertMatches(what + " dc0", dc0, tol);
+                    }
+                    List<String> names = p.weightNames();
+                    for (int i = 0; i < dw.size(); i++) {
+                        assertMatches(what + " d" + names.get(i), dw.get(i), tol);
+                    }
+                } finally {
+                    o.close();
+                }
+            }
+        }
+    }
+
+    /** Bad recurrent operands are rejected with the shapes named, on every backend. */
+    @Test
+    void rnnShapeErrorsNameTheShapes() {
+        FusedOps.RnnParams p = new FusedOps.RnnParams(FusedOps.RnnMode.LSTM, 3, 4, 0, 1, false, true);
+        try (Case c = newCase()) {
+            Pair x = c.input(DType.FLOAT32, CONTIGUOUS, Domain.ANY, 5, 2, 3);
+            Pair wrongX = c.input(DType.FLOAT32, CONTIGUOUS, Domain.ANY, 5, 2, 4);
+            List<Pair> w = new ArrayList<>();
+            for (long[] shape : p.weightShapes()) {
+                w.add(c.input(DType.FLOAT32, CONTIGUOUS, Domain.ANY, shape));
+            }
+            Pair y = c.output(DType.FLOAT32, CONTIGUOUS, 5, 2, 4);
+            Pair hN = c.output(DType.FLOAT32, CONTIGUOUS, 1, 2, 4);
+            Pair cN = c.output(DType.FLOAT32, CONTIGUOUS, 1, 2, 4);
+            Pair badH0 = c.input(DType.FLOAT32, CONTIGUOUS, Domain.ANY, 1, 3, 4);
+            List<View> wv = on(dut, w);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> dut.rnnForward(p, null,
+                    wrongX.dut(), null, null, wv, y.dut(), hN.dut(), cN.dut(), null));
+            assertTrue(e.getMessage().contains("[5, 2, 4]") && e.getMessage().contains("input_size 3"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> dut.rnnForward(p, null, x.dut(), badH0.dut(), null,
+                    wv, y.dut(), hN.dut(), cN.dut(), null));
+            assertTrue(e.getMessage().contains("h0 has shape [1, 3, 4], expected [1, 2, 4]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> dut.rnnForward(p, new long[] {5, 5, 5}, x.dut(), null,
+                    null, wv, y.dut(), hN.dut(), cN.dut(), null));
+            assertTrue(e.getMessage().contains("lengths has 3 entries"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> dut.rnnForward(p, new long[] {5, 0}, x.dut(), null,
+                    null, wv, y.dut(), hN.dut(), cN.dut(), null));
+            assertTrue(e.getMessage().contains("lengths[1] = 0"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> dut.rnnForward(p, new long[] {6, 1}, x.dut(), null,
+                    null, wv, y.dut(), hN.dut(), cN.dut(), null));
+            assertTrue(e.getMessage().contains("lengths[0] = 6") && e.getMessage().contains("longer than T"),
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> dut.rnnForward(p, null, x.dut(), null, null,
+                    wv.subList(1, wv.size()), y.dut(), hN.dut(), cN.dut(), null));
+            assertTrue(e.getMessage().contains("weight_ih_l0"), e.getMessage());
+        }
+    }
 }

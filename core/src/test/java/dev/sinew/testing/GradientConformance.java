@@ -4,9 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.sinew.DType;
 import dev.sinew.Functional;
+import dev.sinew.Functional.RnnOutput;
 import dev.sinew.Generator;
 import dev.sinew.Sinew;
 import dev.sinew.Tensor;
+import dev.sinew.nn.ClockworkRNN;
+import dev.sinew.nn.MinimalGatedUnit;
+import dev.sinew.nn.RnnOptions;
+import dev.sinew.spi.FusedOps.RnnMode;
+import dev.sinew.spi.FusedOps.RnnParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -122,6 +128,7 @@ public abstract class GradientConformance {
         cs.add(c("composite mlp", x -> x.get(0).matmul(x.get(1).t()).add(x.get(2)).tanh().matmul(x.get(3)).sum(1,
                 false), s(4, 3), s(5, 3), s(5), s(5, 2)));
         addConvolutionCases(cs);
+        addRecurrentCases(cs);
         return cs;
     }
 
@@ -183,6 +190,75 @@ public abstract class GradientConformance {
             h = Functional.maxPool2d(h, ints(2), null, ints(0), ONE, false);
             return Functional.conv2d(h, x.get(3), null, ONE, "same", ONE, 1).mul(0.05);
         }, s(2, 1, 6, 6), s(3, 1, 3, 3), s(3), s(2, 3, 3, 3)));
+    }
+
+    /**
+     * Recurrent cases (appended for the recurrent layers): the fused op in every mode (all outputs —
+     * y, hN and cN — checked at once, with respect to the input, the initial states and every weight),
+     * stacked, bidirectional, batch-first, projected and with variable lengths; the minimal gated unit
+     * and the clockwork RNN (composed from tensor ops). Sizes are small; values in [−1, 1].
+     */
+    private static void addRecurrentCases(List<Case> cs) {
+        cs.add(rnn("rnn tanh", new RnnParams(RnnMode.RNN_TANH, 2, 3, 0, 1, false, true), 3, 2, true, false, null, false));
+        cs.add(rnn("rnn relu 2 layers bidirectional lengths", new RnnParams(RnnMode.RNN_RELU, 2, 3, 0, 2, true, true), 3,
+                2, true, false, new long[] {1, 3}, false));
+        cs.add(rnn("lstm h0 c0", new RnnParams(RnnMode.LSTM, 2, 3, 0, 1, false, true), 3, 2, true, true, null, false));
+        cs.add(rnn("lstm 2 layers bidirectional lengths batch-first", new RnnParams(RnnMode.LSTM, 2, 2, 0, 2, true, true),
+                3, 2, true, true, new long[] {3, 2}, true));
+        cs.add(rnn("lstm projection bidirectional lengths", new RnnParams(RnnMode.LSTM, 2, 3, 2, 1, true, false), 3, 2,
+                true, true, new long[] {2, 3}, false));
+        cs.add(rnn("gru h0", new RnnParams(RnnMode.GRU, 2, 3, 0, 1, false, true), 3, 2, true, false, null, false));
+        cs.add(rnn("gru 2 layers bidirectional lengths", new RnnParams(RnnMode.GRU, 2, 2, 0, 2, true, true), 3, 2, false,
+                false, new long[] {3, 1}, false));
+        RnnParams twoLayers = new RnnParams(RnnMode.LSTM, 2, 2, 0, 2, true, true);
+        List<long[]> dropShapes = new ArrayList<>(List.of(s(3, 2, 2), twoLayers.hiddenShape(2), twoLayers.cellShape(2)));
+        dropShapes.addAll(twoLayers.weightShapes());
+        cs.add(new Case("fused lstm 2 layers with dropout between them (layer by layer)", x -> {
+            RnnOutput o = Functional.rnn(twoLayers, x.get(0), x.get(1), x.get(2), x.subList(3, x.size()),
+                    new long[] {2, 3}, false, 0.4, new Generator(7), true);
+            return Tensor.cat(0, o.output().reshape(-1), o.hN().reshape(-1), o.cN().reshape(-1));
+        }, dropShapes.toArray(long[][]::new), -1, 1));
+        RnnOptions mgu = RnnOptions.of(2, 3).numLayers(2).bidirectional(true).dtype(DType.FLOAT64);
+        List<long[]> mguShapes = new ArrayList<>(List.of(s(3, 2, 2), s(4, 2, 3)));
+        mguShapes.addAll(MinimalGatedUnit.weightShapes(mgu));
+        cs.add(new Case("minimal gated unit 2 layers bidirectional lengths", x -> {
+            RnnOutput o = MinimalGatedUnit.apply(mgu, x.get(0), x.get(1), x.subList(2, x.size()), new long[] {3, 2},
+                    null, false);
+            return Tensor.cat(0, o.output().reshape(-1), o.hN().reshape(-1));
+        }, mguShapes.toArray(long[][]::new), -1, 1));
+        RnnOptions mguBf = RnnOptions.of(2, 2).batchFirst(true).bias(false).dtype(DType.FLOAT64);
+        List<long[]> bfShapes = new ArrayList<>(List.of(s(2, 3, 2)));
+        bfShapes.addAll(MinimalGatedUnit.weightShapes(mguBf));
+        cs.add(new Case("minimal gated unit batch-first no bias", x -> MinimalGatedUnit.apply(mguBf, x.get(0), null,
+                x.subList(1, x.size()), null, null, false).output(), bfShapes.toArray(long[][]::new), -1, 1));
+        long[] periods = {1, 2, 4};
+        List<long[]> cwShapes = new ArrayList<>(List.of(s(5, 2, 2), s(1, 2, 6)));
+        cwShapes.addAll(ClockworkRNN.weightShapes(2, 2, 3));
+        cs.add(new Case("clockwork rnn 3 modules", x -> {
+            RnnOutput o = ClockworkRNN.apply(2, 2, periods, false, x.get(0), x.get(1), 1, x.subList(2, x.size()));
+            return Tensor.cat(0, o.output().reshape(-1), o.hN().reshape(-1));
+        }, cwShapes.toArray(long[][]::new), -1, 1));
+    }
+
+    /** The fused op: inputs x, [h0], [c0], weights...; output y, hN, cN flattened and concatenated. */
+    private static Case rnn(String name, RnnParams p, long t, long b, boolean h0, boolean c0, long[] lengths,
+            boolean batchFirst) {
+        List<long[]> shapes = new ArrayList<>();
+        shapes.add(batchFirst ? s(b, t, p.inputSize()) : s(t, b, p.inputSize()));
+        if (h0) {
+            shapes.add(p.hiddenShape(b));
+        }
+        if (c0) {
+            shapes.add(p.cellShape(b));
+        }
+        int first = shapes.size();
+        shapes.addAll(p.weightShapes());
+        return new Case("fused " + name, x -> {
+            RnnOutput o = Functional.rnn(p, x.get(0), h0 ? x.get(1) : null, c0 ? x.get(first - 1) : null,
+                    x.subList(first, x.size()), lengths, batchFirst, 0, null, true);
+            Tensor all = Tensor.cat(0, o.output().reshape(-1), o.hN().reshape(-1));
+            return o.cN() == null ? all : Tensor.cat(0, all, o.cN().reshape(-1));
+        }, shapes.toArray(long[][]::new), -1, 1);
     }
 
     private static Tensor labels(Tensor like, long... v) {
