@@ -1,6 +1,7 @@
 package dev.sinew.bench;
 
 import dev.sinew.bench.cli.InfoCommand;
+import dev.sinew.bench.cli.InspectCommand;
 import dev.sinew.bench.cli.SoakCommand;
 import dev.sinew.bench.cli.TrainCommand;
 import java.io.IOException;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code sinew} command line: {@code sinew train ...}, {@code sinew info}.
+ * The {@code sinew} command line: {@code sinew train ...}, {@code sinew info}, {@code sinew soak},
+ * {@code sinew inspect FILE|DIR}.
  *
  * <p>Exit codes: 0 success; 1 a failure while running (the run diverged, no backend usable, an
  * internal error); 2 bad input: an unknown command, option, model, optimiser or backend, a bad
@@ -36,7 +38,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Sinew: tensors, autograd and training on the JVM.",
-        subcommands = {TrainCommand.class, InfoCommand.class, SoakCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {TrainCommand.class, InfoCommand.class, SoakCommand.class, InspectCommand.class,
+                CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success", "  1  failure while running", "  2  bad input (command line or data files)"})
 public final class Main implements Callable<Integer> {
@@ -72,7 +75,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "no command given (commands: train, info, soak)");
+        throw new ParameterException(spec.commandLine(), "no command given (commands: train, info, soak, inspect)");
     }
 
     /** Runs the command line and exits the JVM with its exit code. */

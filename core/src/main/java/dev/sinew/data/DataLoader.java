@@ -33,6 +33,11 @@ import java.util.NoSuchElementException;
  * Fisher–Yates permutation from the loader's {@link Generator}, so two loaders built with the
  * same seed yield the same orders epoch after epoch. Without shuffling the order is 0..N-1.
  *
+ * <p>Resuming: {@link #position()} says where the loader is (epoch, batch within it, and the
+ * shuffling generator's state when that epoch's order was drawn); {@link #restore} puts a loader
+ * over the same data back there, re-drawing the same order, so a resumed run sees the same batches
+ * as one never interrupted. {@link #currentEpoch()} then gives the restored epoch's iterator.
+ *
  * <p>Thread safety: not thread-safe; one epoch at a time (starting a new iterator invalidates the
  * previous one, which then fails with {@link IllegalStateException}).
  */
@@ -51,6 +56,33 @@ public final class DataLoader implements Iterable<Batch> {
     private float[] xTail;
     private long[] yTail;
     private int epochCount;
+    private int generation; // bumped by every iterator() and restore(): older iterators are superseded
+    private EpochIterator current; // the epoch in progress, null before the first
+    private long epochSeed; // the generator's state just before the current epoch's order was drawn
+    private long epochOffset;
+
+    /**
+     * Where a loader is, for checkpoints: {@link #position()} makes one, {@link #restore} goes back
+     * to it. Immutable.
+     *
+     * @param epoch     epochs started so far (the current epoch's 1-based number; 0 before the first)
+     * @param batch     batches already returned in that epoch (its batch count when it is done)
+     * @param batchSize the loader's batch size, checked on restore
+     * @param samples   the dataset's size, checked on restore
+     * @param shuffled  whether the loader shuffles, checked on restore
+     * @param seed      the shuffling generator's seed just before the epoch's order was drawn (0 unshuffled)
+     * @param offset    its offset then (0 unshuffled)
+     */
+    public record Position(int epoch, int batch, int batchSize, int samples, boolean shuffled, long seed,
+            long offset) {
+        public Position {
+            if (epoch < 0 || batch < 0 || (epoch == 0 && batch != 0) || batchSize < 1 || samples < 1 || offset < 0) {
+                throw new IllegalArgumentException("DataLoader.Position: inconsistent position: epoch " + epoch
+                        + ", batch " + batch + ", batch size " + batchSize + ", samples " + samples + ", offset "
+                        + offset);
+            }
+        }
+    }
 
     private DataLoader(Builder b) {
         if (b.batchSize < 1) {
@@ -166,10 +198,20 @@ public final class DataLoader implements Iterable<Batch> {
      */
     @Override
     public EpochIterator iterator() {
+        drawOrder();
+        epochCount++;
+        current = new EpochIterator(++generation); // after epochCount: it takes the epoch's number
+        return current;
+    }
+
+    /** Fixes the order of a new epoch, noting the generator's state first (for {@link #position()}). */
+    private void drawOrder() {
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
         if (generator != null) {
+            epochSeed = generator.seed();
+            epochOffset = generator.offset();
             for (int i = order.length - 1; i > 0; i--) {
                 int j = generator.nextInt(i + 1);
                 int t = order[i];
@@ -177,17 +219,96 @@ public final class DataLoader implements Iterable<Batch> {
                 order[j] = t;
             }
         }
-        epochCount++;
-        return new EpochIterator(epochCount);
+    }
+
+    /** The iterator of the epoch in progress (the last {@link #iterator()} or {@link #restore}), or null before the first. */
+    public EpochIterator currentEpoch() {
+        return current;
+    }
+
+    /** Where the loader is now: the epoch in progress and how many of its batches were returned. */
+    public Position position() {
+        if (current == null) {
+            return new Position(0, 0, batchSize, dataset.size(), generator != null,
+                    generator == null ? 0 : generator.seed(), generator == null ? 0 : generator.offset());
+        }
+        return new Position(epochCount, current.next, batchSize, dataset.size(), generator != null,
+                generator == null ? 0 : epochSeed, generator == null ? 0 : epochOffset);
+    }
+
+    /**
+     * Checks that {@link #restore} would accept {@code p}, changing nothing.
+     *
+     * @throws IllegalArgumentException naming the first mismatch: batch size, dataset size, shuffling,
+     *                                  or a batch beyond the epoch's count
+     */
+    public void checkPosition(Position p) {
+        if (p == null) {
+            throw new IllegalArgumentException("DataLoader.restore: position must not be null");
+        }
+        if (p.batchSize() != batchSize) {
+            throw new IllegalArgumentException("DataLoader.restore: the position is for batch size " + p.batchSize()
+                    + ", this loader's is " + batchSize);
+        }
+        if (p.samples() != dataset.size()) {
+            throw new IllegalArgumentException("DataLoader.restore: the position is for a dataset of " + p.samples()
+                    + " samples, this loader's has " + dataset.size());
+        }
+        if (p.shuffled() != (generator != null)) {
+            throw new IllegalArgumentException("DataLoader.restore: the position is for a loader that "
+                    + (p.shuffled() ? "shuffles" : "does not shuffle") + ", this one "
+                    + (generator != null ? "shuffles" : "does not"));
+        }
+        if (p.batch() > numBatches()) {
+            throw new IllegalArgumentException("DataLoader.restore: batch " + p.batch() + " is beyond the "
+                    + numBatches() + " batches of an epoch");
+        }
+    }
+
+    /**
+     * Puts the loader back at {@code p} (from {@link #position()} of a loader over the same data with
+     * the same settings): sets the shuffling generator to its state at the start of {@code p}'s epoch,
+     * re-draws that epoch's order, and makes {@link #currentEpoch()} an iterator that continues after
+     * batch {@code p.batch()} (exhausted if the epoch was done). The next {@link #iterator()} starts the
+     * following epoch exactly as the original loader's did. A position before any epoch only sets the
+     * generator. Iterators made before are superseded.
+     *
+     * @throws IllegalArgumentException as {@link #checkPosition}; nothing changes then
+     */
+    public void restore(Position p) {
+        checkPosition(p);
+        if (p.epoch() == 0) {
+            if (generator != null) {
+                generator.setState(p.seed(), p.offset());
+            }
+            epochCount = 0;
+            generation++;
+            current = null;
+            return;
+        }
+        if (generator != null) {
+            generator.setState(p.seed(), p.offset());
+        }
+        drawOrder();
+        epochCount = p.epoch();
+        current = new EpochIterator(++generation);
+        current.next = p.batch();
     }
 
     /** Iterates one epoch's batches; also says where it is, for progress reports. */
     public final class EpochIterator implements Iterator<Batch> {
+        private final int generation;
         private final int epoch;
         private int next; // index of the next batch
 
-        private EpochIterator(int epoch) {
-            this.epoch = epoch;
+        private EpochIterator(int generation) {
+            this.generation = generation;
+            this.epoch = epochCount;
+        }
+
+        /** This epoch's 1-based number. */
+        public int epoch() {
+            return epoch;
         }
 
         @Override
@@ -198,8 +319,8 @@ public final class DataLoader implements Iterable<Batch> {
         /** The next batch, made in the calling thread's current scope. */
         @Override
         public Batch next() {
-            if (epoch != epochCount) {
-                throw new IllegalStateException("DataLoader: this epoch's iterator was superseded by a newer iterator()");
+            if (generation != DataLoader.this.generation) {
+                throw new IllegalStateException("DataLoader: this epoch's iterator was superseded by a newer iterator() or restore()");
             }
             if (!hasNext()) {
                 throw new NoSuchElementException("DataLoader: the epoch has no more batches (" + numBatches() + " in all)");

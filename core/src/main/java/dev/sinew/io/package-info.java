@@ -14,6 +14,12 @@
  *   <li>Every malformed file is a {@link dev.sinew.io.SafetensorsFormatException} naming the problem
  *       and the tensor: the parser never reads past the end of the file and never sizes an
  *       allocation from an unchecked number in it.</li>
+ *   <li>Training checkpoints: {@link dev.sinew.io.CheckpointWriter} saves a
+ *       {@link dev.sinew.io.TrainingState} (model, optimiser state, schedule epoch, data loader
+ *       position, generator states) into a folder crash-safely, keeping the previous checkpoint valid
+ *       until the new one is complete; {@link dev.sinew.io.Checkpoint} reads one back, checking its
+ *       format version and checksums, and restores it, so a resumed run continues exactly. Problems
+ *       are one-line {@link dev.sinew.io.CheckpointFormatException}s.</li>
  * </ul>
  *
  * <p>Names are PyTorch's state-dict names ({@link dev.sinew.nn.Module#stateDict()}), so a

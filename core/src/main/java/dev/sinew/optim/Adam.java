@@ -37,7 +37,7 @@ public final class Adam extends Optimizer {
         this.beta2 = beta2;
         this.eps = eps;
         this.weightDecay = weightDecay;
-        this.state = new AdamState(params.size());
+        this.state = new AdamState(this);
     }
 
     public static Builder builder(List<Tensor> params) {

@@ -17,10 +17,11 @@ final class AdamState {
     private final Tensor[] v;     // per parameter, [param shape]
     private final long[] steps;   // per parameter
 
-    AdamState(int n) {
-        m = new Tensor[n];
-        v = new Tensor[n];
-        steps = new long[n];
+    /** Registers the slots with {@code opt} (PyTorch's names: exp_avg, exp_avg_sq, step). */
+    AdamState(Optimizer opt) {
+        m = opt.registerStateSlot("exp_avg");
+        v = opt.registerStateSlot("exp_avg_sq");
+        steps = opt.registerCounter("step");
     }
 
     void update(Optimizer opt, List<Integer> active, double beta1, double beta2, double eps, double weightDecay,

@@ -33,6 +33,11 @@ public final class CosineAnnealingLR implements LrScheduler {
     }
 
     @Override
+    public void setLastEpoch(long epoch) {
+        driver.setEpoch(epoch);
+    }
+
+    @Override
     public long lastEpoch() {
         return driver.epoch();
     }

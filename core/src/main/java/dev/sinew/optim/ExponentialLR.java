@@ -23,6 +23,11 @@ public final class ExponentialLR implements LrScheduler {
     }
 
     @Override
+    public void setLastEpoch(long epoch) {
+        driver.setEpoch(epoch);
+    }
+
+    @Override
     public long lastEpoch() {
         return driver.epoch();
     }

@@ -27,6 +27,11 @@ public final class LinearWarmup implements LrScheduler {
     }
 
     @Override
+    public void setLastEpoch(long epoch) {
+        driver.setEpoch(epoch);
+    }
+
+    @Override
     public long lastEpoch() {
         return driver.epoch();
     }

@@ -24,6 +24,18 @@ public interface LrScheduler {
     /** The rate this schedule gives at {@code epoch} (≥ 0). */
     double lrAt(long epoch);
 
+    /**
+     * Moves the schedule to {@code epoch} (&ge; 0) and sets the optimiser's rate to
+     * {@code lrAt(epoch)}: how a resumed run puts a schedule back where its checkpoint left it
+     * (PyTorch's {@code scheduler.load_state_dict}). Sinew's schedules are closed-form, so the epoch
+     * is their whole state.
+     *
+     * @throws UnsupportedOperationException for a schedule that cannot be repositioned (the default)
+     */
+    default void setLastEpoch(long epoch) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be moved to an epoch");
+    }
+
     /** The rate in effect now, {@code lrAt(lastEpoch())}. */
     default double lr() {
         return lrAt(lastEpoch());

@@ -48,9 +48,10 @@ public final class RMSProp extends Optimizer {
         this.momentum = momentum;
         this.centered = centered;
         int n = params.size();
-        this.squareAvg = new Tensor[n];
-        this.momentumBuf = new Tensor[n];
-        this.gradAvg = new Tensor[n];
+        // PyTorch's names; only the buffers this configuration uses are state.
+        this.squareAvg = registerStateSlot("square_avg");
+        this.momentumBuf = momentum > 0 ? registerStateSlot("momentum_buffer") : new Tensor[n];
+        this.gradAvg = centered ? registerStateSlot("grad_avg") : new Tensor[n];
     }
 
     public static Builder builder(List<Tensor> params) {

@@ -52,7 +52,8 @@ public final class SGD extends Optimizer {
         this.dampening = dampening;
         this.nesterov = nesterov;
         this.weightDecay = weightDecay;
-        this.buf = new Tensor[params.size()];
+        // PyTorch's name; plain SGD keeps no state.
+        this.buf = momentum > 0 ? registerStateSlot("momentum_buffer") : new Tensor[params.size()];
     }
 
     public static Builder builder(List<Tensor> params) {

@@ -31,6 +31,14 @@ final class ScheduleDriver {
         optimizer.setLr(lrAt(epoch));
     }
 
+    void setEpoch(long e) {
+        if (e < 0) {
+            throw new IllegalArgumentException("setLastEpoch: epoch must be >= 0, got " + e);
+        }
+        epoch = e;
+        optimizer.setLr(lrAt(e));
+    }
+
     long epoch() {
         return epoch;
     }

@@ -26,6 +26,11 @@ public final class StepLR implements LrScheduler {
     }
 
     @Override
+    public void setLastEpoch(long epoch) {
+        driver.setEpoch(epoch);
+    }
+
+    @Override
     public long lastEpoch() {
         return driver.epoch();
     }

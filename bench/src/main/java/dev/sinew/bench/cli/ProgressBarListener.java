@@ -34,6 +34,7 @@ final class ProgressBarListener implements TrainListener, AutoCloseable {
     private final boolean terminal;
     private ProgressBar bar;
     private long epochStart;
+    private int samplesBefore; // samples of the epoch trained before a resume
 
     ProgressBarListener(PrintStream stream, int epochs) {
         this.stream = stream;
@@ -64,6 +65,7 @@ final class ProgressBarListener implements TrainListener, AutoCloseable {
     public void epochStarted(int epoch, int steps, int samples) {
         close();
         epochStart = System.nanoTime();
+        samplesBefore = 0;
         bar = new ProgressBarBuilder()
                 .setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch, epochs))
                 .setInitialMax(steps)
@@ -76,12 +78,19 @@ final class ProgressBarListener implements TrainListener, AutoCloseable {
     }
 
     @Override
+    public void epochResumed(int epoch, int steps, int samples, int stepsDone, int samplesDone) {
+        epochStarted(epoch, steps, samples);
+        samplesBefore = samplesDone;
+        bar.stepTo(stepsDone);
+    }
+
+    @Override
     public void stepDone(int epoch, int step, int samplesSoFar, double loss, double runningAccuracy) {
         if (bar == null) {
             return;
         }
         double seconds = (System.nanoTime() - epochStart) / 1e9;
-        double rate = seconds > 0 ? samplesSoFar / seconds : 0;
+        double rate = seconds > 0 ? (samplesSoFar - samplesBefore) / seconds : 0;
         bar.stepTo(step);
         bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f acc %.4f %,.0f samples/s", loss, runningAccuracy, rate));
     }

@@ -12,11 +12,18 @@ import dev.sinew.bench.train.TrainConfig;
 import dev.sinew.bench.train.TrainListener;
 import dev.sinew.bench.train.TrainResult;
 import dev.sinew.bench.train.TrainRun;
+import dev.sinew.bench.train.TrainCheckpoint;
+import dev.sinew.data.DataLoader;
 import dev.sinew.data.FashionMnist;
+import dev.sinew.io.Checkpoint;
+import dev.sinew.io.CheckpointWriter;
 import dev.sinew.spi.BackendOptions;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,7 +36,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code sinew train}: trains a model on Fashion-MNIST, evaluating on the test split after each
  * epoch. Progress goes to standard error; one line per epoch, then a summary (or with
- * {@code --json} one JSON object as the last line) to standard output.
+ * {@code --json} one JSON object as the last line) to standard output. With {@code --checkpoint DIR}
+ * it saves checkpoints there (holding the folder's lock for the whole run); with {@code --resume DIR}
+ * it continues a saved run exactly.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a model on Fashion-MNIST and evaluate it on the test split after each epoch.",
@@ -43,7 +52,7 @@ public final class TrainCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "NAME", defaultValue = "mlp",
-            description = "Model: " + Models.NAMES + " (default: ${DEFAULT-VALUE}; mlp is 784-512-256-10 with ReLU).")
+            description = "Model: " + Models.NAMES + " (default: ${DEFAULT-VALUE}; mlp is 784-512-256-10 with ReLU, tiny-mlp 784-32-10 for quick tests).")
     String model;
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "2", description = "Epochs (default: ${DEFAULT-VALUE}).")
@@ -80,6 +89,28 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No live progress bar on standard error.")
     boolean noProgress;
 
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "Save checkpoints in DIR: at each epoch end, or every N steps with --every (and after the"
+                    + " last epoch). DIR must not hold checkpoints already, unless the run resumes from them.")
+    Path checkpoint;
+
+    @Option(names = "--every", paramLabel = "N",
+            description = "With --checkpoint: save every N training steps instead of at each epoch end.")
+    Integer every;
+
+    @Option(names = "--keep", paramLabel = "N", defaultValue = "1",
+            description = "With --checkpoint: how many of the newest checkpoints to keep (default: ${DEFAULT-VALUE}).")
+    int keep;
+
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "Continue from the latest checkpoint in DIR (or from one ckpt-<step> folder) with the same"
+                    + " losses as an uninterrupted run. Settings not given are the checkpoint's; --epochs may be"
+                    + " raised. Add --checkpoint DIR to go on saving.")
+    Path resume;
+
+    @Option(names = "--print-losses", hidden = true, description = "Print every step's loss (diagnostics, tests).")
+    boolean printLosses;
+
     @Override
     public Integer call() throws IOException {
         OptimizerKind opt;
@@ -93,36 +124,150 @@ public final class TrainCommand implements Callable<Integer> {
         if (threads < 0) {
             throw new ParameterException(spec.commandLine(), "--threads must be 0 (one per processor) or more, got " + threads);
         }
+        if (checkpoint == null && (every != null || given("--keep"))) {
+            throw new ParameterException(spec.commandLine(), (every != null ? "--every" : "--keep")
+                    + " needs --checkpoint DIR");
+        }
+        if (every != null && every < 1) {
+            throw new ParameterException(spec.commandLine(), "--every must be at least 1, got " + every);
+        }
+        if (keep < 1) {
+            throw new ParameterException(spec.commandLine(), "--keep must be at least 1, got " + keep);
+        }
         PrintStream out = main.out();
         PrintStream err = main.err();
 
-        FashionMnist fm = FashionMnist.load(data); // data problems fail before any backend work
-        BackendOptions options = BackendOptions.defaults().withThreads(threads);
-        try (Sinew sn = backend == null ? Sinew.open(options) : Sinew.use(backend, options)) {
-            int resolvedThreads = backendThreads(sn, options);
-            out.println("data: " + fm.description());
-            out.printf(Locale.ROOT, "model: %s, optimizer %s (lr %s), batch %d, %d epoch%s, seed %d%n",
-                    Models.describe(config.model()), opt.cliName(), lr, batch, epochs, epochs == 1 ? "" : "s", seed);
-            out.printf(Locale.ROOT, "backend: %s, %d thread%s%n", sn.backend().name(), resolvedThreads,
-                    resolvedThreads == 1 ? "" : "s");
-            out.flush();
-            TrainResult result;
-            try (ProgressBarListener bar = noProgress ? null : new ProgressBarListener(err, epochs)) {
-                TrainListener listener = bar == null ? TrainListener.NONE : bar;
-                result = TrainRun.run(sn, resolvedThreads, config, fm, listener, e -> printEpoch(out, e, epochs));
+        try (CheckpointWriter writer = checkpoint == null ? null : CheckpointWriter.open(checkpoint, keep)) {
+            Checkpoint ck = null;
+            TrainCheckpoint saved = null;
+            if (resume != null) {
+                ck = Checkpoint.read(resume);
+                saved = TrainCheckpoint.decode(ck);
+                config = resumedConfig(saved, ck);
             }
-            out.printf(Locale.ROOT, "done: test accuracy %.4f after %d epoch%s in %.1f s (%,.0f training samples/s)%n",
-                    result.testAccuracy(), epochs, epochs == 1 ? "" : "s", result.seconds(), result.samplesPerSecond());
-            if (fm.testSplitOnly()) {
-                out.println("note: trained and evaluated on parts of the test split only (see data: above);"
-                        + " install dataset-fashion-mnist or pass --data for the standard split");
+            if (writer != null && holdsCheckpoints(checkpoint)) {
+                if (ck == null || !sameFolder(ck.folder().getParent(), checkpoint)) {
+                    throw new ParameterException(spec.commandLine(), "--checkpoint " + checkpoint + " already holds"
+                            + " checkpoints; continue from them with --resume " + checkpoint + ", or choose an empty folder");
+                }
             }
-            if (json) {
-                out.println(toJson(result));
+            FashionMnist fm = FashionMnist.load(data); // data problems fail before any backend work
+            BackendOptions options = BackendOptions.defaults().withThreads(threads);
+            try (Sinew sn = backend == null ? Sinew.open(options) : Sinew.use(backend, options)) {
+                int resolvedThreads = backendThreads(sn, options);
+                int totalEpochs = config.epochs();
+                out.println("data: " + fm.description());
+                out.printf(Locale.ROOT, "model: %s, optimizer %s (lr %s), batch %d, %d epoch%s, seed %d%n",
+                        Models.describe(config.model()), config.optimizer().cliName(), config.lr(), config.batch(),
+                        totalEpochs, totalEpochs == 1 ? "" : "s", config.seed());
+                out.printf(Locale.ROOT, "backend: %s, %d thread%s%n", sn.backend().name(), resolvedThreads,
+                        resolvedThreads == 1 ? "" : "s");
+                if (ck != null) {
+                    DataLoader.Position p = ck.loader();
+                    out.printf(Locale.ROOT, "resumed: %s, step %d (epoch %d, batch %d of %d)%n", ck.folder(), ck.step(),
+                            p.epoch(), p.batch(), (p.samples() + p.batchSize() - 1) / p.batchSize());
+                    if (!saved.backend().equals(sn.backend().name()) || saved.threads() != resolvedThreads) {
+                        out.printf(Locale.ROOT, "note: the checkpoint was made on %s with %d thread%s; on another backend"
+                                + " or thread count the losses may differ in the last bits from an uninterrupted run%n",
+                                saved.backend(), saved.threads(), saved.threads() == 1 ? "" : "s");
+                    }
+                }
+                out.flush();
+                TrainResult result;
+                try (ProgressBarListener bar = noProgress ? null : new ProgressBarListener(err, totalEpochs)) {
+                    TrainListener listener = bar == null ? TrainListener.NONE : bar;
+                    if (printLosses) {
+                        listener = TrainListener.both(listener, new LossPrinter(out));
+                    }
+                    result = TrainRun.run(sn, resolvedThreads, config, fm, listener, e -> printEpoch(out, e, totalEpochs),
+                            writer, every == null ? 0 : every, ck);
+                }
+                out.printf(Locale.ROOT, "done: test accuracy %.4f after %d epoch%s in %.1f s (%,.0f training samples/s)%n",
+                        result.testAccuracy(), totalEpochs, totalEpochs == 1 ? "" : "s", result.seconds(),
+                        result.samplesPerSecond());
+                if (writer != null && writer.lastSaved() != null) {
+                    out.println("checkpoint: " + writer.lastSaved());
+                }
+                if (fm.testSplitOnly()) {
+                    out.println("note: trained and evaluated on parts of the test split only (see data: above);"
+                            + " install dataset-fashion-mnist or pass --data for the standard split");
+                }
+                if (json) {
+                    out.println(toJson(result));
+                }
+                out.flush();
             }
-            out.flush();
         }
         return 0;
+    }
+
+    /** Whether option {@code name} was given on the command line. */
+    private boolean given(String name) {
+        var pr = spec.commandLine().getParseResult();
+        return pr != null && pr.hasMatchedOption(name);
+    }
+
+    /**
+     * The checkpoint's settings, with --epochs from the command line when given; any other setting
+     * given must agree with the checkpoint's.
+     */
+    private TrainConfig resumedConfig(TrainCheckpoint saved, Checkpoint ck) {
+        TrainConfig s = saved.config();
+        List<String> conflicts = new ArrayList<>();
+        if (given("--model") && !model.trim().equalsIgnoreCase(s.model())) {
+            conflicts.add("--model " + model + " (checkpoint: " + s.model() + ")");
+        }
+        if (given("--batch") && batch != s.batch()) {
+            conflicts.add("--batch " + batch + " (checkpoint: " + s.batch() + ")");
+        }
+        if (given("--lr") && Double.compare(lr, s.lr()) != 0) {
+            conflicts.add("--lr " + lr + " (checkpoint: " + s.lr() + ")");
+        }
+        if (given("--optimizer") && OptimizerKind.parse(optimizer) != s.optimizer()) {
+            conflicts.add("--optimizer " + optimizer + " (checkpoint: " + s.optimizer().cliName() + ")");
+        }
+        if (given("--seed") && seed != s.seed()) {
+            conflicts.add("--seed " + seed + " (checkpoint: " + s.seed() + ")");
+        }
+        if (!conflicts.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--resume: " + String.join(", ", conflicts)
+                    + ": a resumed run keeps the checkpoint's settings (only --epochs may change)");
+        }
+        int total = given("--epochs") ? epochs : s.epochs();
+        int reached = ck.loader() == null ? 0 : ck.loader().epoch();
+        if (total < reached) {
+            throw new ParameterException(spec.commandLine(), "--epochs " + total + " is fewer than the checkpoint has"
+                    + " reached (epoch " + reached + ")");
+        }
+        return new TrainConfig(s.model(), total, s.batch(), s.lr(), s.optimizer(), s.seed(), s.evalBatch());
+    }
+
+    private static boolean holdsCheckpoints(Path dir) throws IOException {
+        return Files.exists(dir.resolve(Checkpoint.LATEST)) || !Checkpoint.list(dir).isEmpty();
+    }
+
+    private static boolean sameFolder(Path a, Path b) throws IOException {
+        return a != null && Files.isSameFile(a, b);
+    }
+
+    /** Prints {@code step <global step> epoch <epoch> loss <loss>} per step; the loss as Java prints the double, exactly. */
+    private static final class LossPrinter implements TrainListener {
+        private final PrintStream out;
+        private int steps;
+
+        LossPrinter(PrintStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void epochStarted(int epoch, int steps, int samples) {
+            this.steps = steps;
+        }
+
+        @Override
+        public void stepDone(int epoch, int step, int samplesSoFar, double loss, double runningAccuracy) {
+            out.println("step " + ((long) (epoch - 1) * steps + step) + " epoch " + epoch + " loss " + loss);
+        }
     }
 
     /** The thread count the backend reports in describe(), else the one it was asked for. */

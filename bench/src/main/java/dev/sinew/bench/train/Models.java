@@ -14,7 +14,7 @@ public final class Models {
     }
 
     /** Command-line names of the models {@link #create} knows. */
-    public static final String NAMES = "mlp";
+    public static final String NAMES = "mlp, tiny-mlp";
 
     /**
      * Makes the model {@code name} with parameters drawn from {@code g}; the caller owns it and
@@ -25,13 +25,18 @@ public final class Models {
     public static Module create(String name, Sinew sn, Generator g) {
         return switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "mlp" -> mlp(sn, g);
+            case "tiny-mlp" -> tinyMlp(sn, g);
             default -> throw new IllegalArgumentException("unknown model '" + name + "' (known: " + NAMES + ")");
         };
     }
 
     /** Whether {@link #create} knows {@code name}. */
     public static boolean isKnown(String name) {
-        return name != null && name.trim().equalsIgnoreCase("mlp");
+        if (name == null) {
+            return false;
+        }
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        return n.equals("mlp") || n.equals("tiny-mlp");
     }
 
     /**
@@ -47,10 +52,22 @@ public final class Models {
                 new Linear(sn, 256, 10, g));
     }
 
+    /**
+     * A 784-32-10 MLP with ReLU (25 thousand parameters), PyTorch's default initialisation: for quick
+     * runs and tests (checkpointing, smoke tests) where the model's quality does not matter.
+     */
+    public static Sequential tinyMlp(Sinew sn, Generator g) {
+        return new Sequential(
+                new Linear(sn, 784, 32, g),
+                new ReLU(),
+                new Linear(sn, 32, 10, g));
+    }
+
     /** A one-line description for output, e.g. {@code "MLP 784-512-256-10 (ReLU)"}. */
     public static String describe(String name) {
         return switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "mlp" -> "MLP 784-512-256-10 (ReLU)";
+            case "tiny-mlp" -> "MLP 784-32-10 (ReLU)";
             default -> name;
         };
     }

@@ -10,6 +10,15 @@ public interface TrainListener {
     }
 
     /**
+     * Epoch {@code epoch} continues from a checkpoint, with {@code stepsDone} of its {@code steps}
+     * batches ({@code samplesDone} samples) already trained before. By default the same as
+     * {@link #epochStarted}.
+     */
+    default void epochResumed(int epoch, int steps, int samples, int stepsDone, int samplesDone) {
+        epochStarted(epoch, steps, samples);
+    }
+
+    /**
      * A step finished.
      *
      * @param step 1-based step within the epoch
@@ -27,4 +36,33 @@ public interface TrainListener {
     /** Hears nothing. */
     TrainListener NONE = new TrainListener() {
     };
+
+    /** Tells {@code first}, then {@code second}. */
+    static TrainListener both(TrainListener first, TrainListener second) {
+        return new TrainListener() {
+            @Override
+            public void epochStarted(int epoch, int steps, int samples) {
+                first.epochStarted(epoch, steps, samples);
+                second.epochStarted(epoch, steps, samples);
+            }
+
+            @Override
+            public void epochResumed(int epoch, int steps, int samples, int stepsDone, int samplesDone) {
+                first.epochResumed(epoch, steps, samples, stepsDone, samplesDone);
+                second.epochResumed(epoch, steps, samples, stepsDone, samplesDone);
+            }
+
+            @Override
+            public void stepDone(int epoch, int step, int samplesSoFar, double loss, double runningAccuracy) {
+                first.stepDone(epoch, step, samplesSoFar, loss, runningAccuracy);
+                second.stepDone(epoch, step, samplesSoFar, loss, runningAccuracy);
+            }
+
+            @Override
+            public void epochTrained(int epoch) {
+                first.epochTrained(epoch);
+                second.epochTrained(epoch);
+            }
+        };
+    }
 }

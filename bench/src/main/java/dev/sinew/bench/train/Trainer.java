@@ -39,19 +39,66 @@ public final class Trainer {
     }
 
     /**
+     * The running sums of an epoch's training pass, so that a pass resumed from a checkpoint reports
+     * the same epoch figures as one never interrupted.
+     *
+     * @param lossSum sum over the samples so far of the per-sample loss
+     * @param correct samples classified right so far
+     * @param samples samples trained on so far
+     * @param steps   steps done so far
+     * @param seconds training time so far
+     */
+    public record EpochProgress(double lossSum, long correct, int samples, int steps, double seconds) {
+        /** The start of an epoch. */
+        public static final EpochProgress START = new EpochProgress(0, 0, 0, 0, 0);
+    }
+
+    /** Called after every training step, inside the epoch (e.g. to save a checkpoint). */
+    @FunctionalInterface
+    public interface StepHook {
+        /**
+         * @param epoch    1-based epoch
+         * @param soFar    the epoch's sums including this step
+         * @param lastStep whether this was the epoch's last step
+         */
+        void afterStep(int epoch, EpochProgress soFar, boolean lastStep);
+
+        /** Does nothing. */
+        StepHook NONE = (epoch, soFar, lastStep) -> {
+        };
+    }
+
+    /**
      * One pass over {@code loader} (which draws a fresh order when it shuffles).
      *
      * @param epoch 1-based, for the listener and messages
      * @throws IllegalStateException if the loss stops being finite (the run diverged)
      */
     public Pass trainEpoch(DataLoader loader, int epoch, TrainListener listener) {
+        return trainEpoch(loader, loader.iterator(), epoch, EpochProgress.START, listener, StepHook.NONE);
+    }
+
+    /**
+     * The rest of an epoch's pass: the batches {@code it} still has (all of them for a fresh epoch; the
+     * remainder for one restored from a checkpoint, whose sums so far are {@code start}), calling
+     * {@code hook} after each step.
+     *
+     * @param it    an epoch of {@code loader}
+     * @param epoch 1-based, for the listener and messages
+     * @throws IllegalStateException if the loss stops being finite (the run diverged)
+     */
+    public Pass trainEpoch(DataLoader loader, DataLoader.EpochIterator it, int epoch, EpochProgress start,
+            TrainListener listener, StepHook hook) {
         model.train();
-        var it = loader.iterator();
-        listener.epochStarted(epoch, loader.numBatches(), loader.samplesPerEpoch());
-        double lossSum = 0; // sum over samples of the per-sample loss
-        long correct = 0;
-        int seen = 0;
-        int step = 0;
+        if (start.steps() == 0) {
+            listener.epochStarted(epoch, loader.numBatches(), loader.samplesPerEpoch());
+        } else {
+            listener.epochResumed(epoch, loader.numBatches(), loader.samplesPerEpoch(), start.steps(), start.samples());
+        }
+        double lossSum = start.lossSum(); // sum over samples of the per-sample loss
+        long correct = start.correct();
+        int seen = start.samples();
+        int step = start.steps();
         long t0 = System.nanoTime();
         while (it.hasNext()) {
             double loss;
@@ -79,8 +126,10 @@ public final class Trainer {
             correct += right;
             seen += n;
             listener.stepDone(epoch, step, seen, loss, (double) correct / seen);
+            hook.afterStep(epoch, new EpochProgress(lossSum, correct, seen, step,
+                    start.seconds() + (System.nanoTime() - t0) / 1e9), !it.hasNext());
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        double seconds = start.seconds() + (System.nanoTime() - t0) / 1e9;
         listener.epochTrained(epoch);
         return new Pass(lossSum / seen, (double) correct / seen, seen, step, seconds);
     }
