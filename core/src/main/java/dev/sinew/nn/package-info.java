@@ -1,7 +1,7 @@
 /**
  * Neural-network building blocks: {@link dev.sinew.nn.Module} (named parameters with PyTorch's
  * state-dict names, train/eval modes), the layers {@link dev.sinew.nn.Linear},
- * {@link dev.sinew.nn.Sequential}, {@link dev.sinew.nn.Dropout}, {@link dev.sinew.nn.Flatten} and the
+ * {@link dev.sinew.nn.Sequential}, {@link dev.sinew.nn.Embedding}, {@link dev.sinew.nn.Dropout}, {@link dev.sinew.nn.Flatten} and the
  * activations, the initialisers of {@link dev.sinew.nn.Init}, and the loss functions of
  * {@link dev.sinew.nn.Losses}; the recurrent layers {@link dev.sinew.nn.RNN}, {@link dev.sinew.nn.LSTM},
  * {@link dev.sinew.nn.GRU} (PyTorch's semantics and parameter names, through the fused whole-sequence

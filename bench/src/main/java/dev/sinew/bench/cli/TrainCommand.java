@@ -5,6 +5,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import dev.sinew.Sinew;
 import dev.sinew.bench.Main;
+import dev.sinew.bench.train.CharLstmRun;
 import dev.sinew.bench.train.EpochStats;
 import dev.sinew.bench.train.Models;
 import dev.sinew.bench.train.OptimizerKind;
@@ -35,13 +36,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code sinew train}: trains a model on Fashion-MNIST, evaluating on the test split after each
- * epoch. Progress goes to standard error; one line per epoch, then a summary (or with
+ * epoch, or with {@code --model charlstm} a character-level language model on a text
+ * ({@link CharLstmCommand}). Progress goes to standard error; one line per epoch, then a summary (or with
  * {@code --json} one JSON object as the last line) to standard output. With {@code --checkpoint DIR}
  * it saves checkpoints there (holding the folder's lock for the whole run); with {@code --resume DIR}
  * it continues a saved run exactly.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a model on Fashion-MNIST and evaluate it on the test split after each epoch.",
+        description = {"Train a model on Fashion-MNIST and evaluate it on the test split after each epoch,"
+                + " or (--model charlstm) a character-level language model on a text.",
                 "Data: --data DIR, else /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist),"
                         + " else the bundled 10,000-image test split (then 8,000 train / 2,000 test)."})
 public final class TrainCommand implements Callable<Integer> {
@@ -52,13 +55,18 @@ public final class TrainCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "NAME", defaultValue = "mlp",
-            description = "Model: " + Models.NAMES + " (default: ${DEFAULT-VALUE}; mlp is 784-512-256-10 with ReLU, tiny-mlp 784-32-10 for quick tests).")
+            description = "Model: " + Models.NAMES + " (default: ${DEFAULT-VALUE}; mlp is 784-512-256-10 with ReLU, tiny-mlp"
+                    + " 784-32-10 for quick tests, lenet LeNet-5, charlstm a character-level language model).")
     String model;
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "2", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "128", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", paramLabel = "B",
+            description = "Batch size (default: 128; lenet 64; charlstm 32 sequences).")
+    Integer batchOption;
+
+    /** The batch size: --batch, else the model's default. */
     int batch;
 
     @Option(names = "--lr", paramLabel = "X", defaultValue = "1e-3", description = "Learning rate (default: ${DEFAULT-VALUE}).")
@@ -108,11 +116,82 @@ public final class TrainCommand implements Callable<Integer> {
                     + " raised. Add --checkpoint DIR to go on saving.")
     Path resume;
 
+    @Option(names = "--text", paramLabel = "FILE",
+            description = "charlstm: the UTF-8 text to learn (plain or .gz; default: the bundled King James Bible,"
+                    + " Genesis to Esther). Its first 90 % trains, its last 10 % validates.")
+    Path text;
+
+    @Option(names = "--seq", paramLabel = "T", defaultValue = "64",
+            description = "charlstm: characters per training sequence (default: ${DEFAULT-VALUE}).")
+    int seq;
+
+    @Option(names = "--hidden", paramLabel = "H", defaultValue = "256",
+            description = "charlstm: LSTM hidden size (default: ${DEFAULT-VALUE}).")
+    int hidden;
+
+    @Option(names = "--embed", paramLabel = "E", defaultValue = "64",
+            description = "charlstm: character embedding width (default: ${DEFAULT-VALUE}).")
+    int embed;
+
+    @Option(names = "--clip", paramLabel = "X", defaultValue = "5",
+            description = "charlstm: clip the gradients' global L2 norm to X, 0 for none (default: ${DEFAULT-VALUE}).")
+    double clip;
+
+    @Option(names = "--temperature", paramLabel = "X", defaultValue = "0.8",
+            description = "charlstm: sampling temperature of the text generated after each epoch (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--sample-chars", paramLabel = "N", defaultValue = "200",
+            description = "charlstm: characters generated after each epoch, 0 for none (default: ${DEFAULT-VALUE}).")
+    int sampleChars;
+
+    @Option(names = "--max-steps", paramLabel = "N", hidden = true,
+            description = "End each epoch's training after at most N steps (smoke runs; not with checkpoints).")
+    Integer maxSteps;
+
+    @Option(names = "--max-val-chars", paramLabel = "N", hidden = true,
+            description = "charlstm: validate on at most about N characters (smoke runs).")
+    Integer maxValChars;
+
+    /** Options that only the char-LSTM takes. */
+    private static final List<String> CHARLSTM_ONLY = List.of("--text", "--seq", "--hidden", "--embed", "--clip",
+            "--temperature", "--sample-chars", "--max-val-chars");
+
     @Option(names = "--print-losses", hidden = true, description = "Print every step's loss (diagnostics, tests).")
     boolean printLosses;
 
     @Override
     public Integer call() throws IOException {
+        String name = model.trim().toLowerCase(Locale.ROOT);
+        boolean charlstm = name.equals(Models.CHARLSTM);
+        if (resume != null) {
+            boolean savedCharLstm = Checkpoint.read(resume).extra().containsKey(CharLstmRun.KEY);
+            if (given("--model") && charlstm != savedCharLstm) {
+                throw new ParameterException(spec.commandLine(), "--resume: --model " + model + " (checkpoint: "
+                        + (savedCharLstm ? Models.CHARLSTM : "a Fashion-MNIST classifier") + "): a resumed run keeps the"
+                        + " checkpoint's settings (only --epochs may change)");
+            }
+            charlstm = savedCharLstm;
+        }
+        if (maxSteps != null && maxSteps < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-steps must be at least 1, got " + maxSteps);
+        }
+        if (maxSteps != null && (checkpoint != null || resume != null)) {
+            throw new ParameterException(spec.commandLine(), "--max-steps cannot be combined with --checkpoint or --resume");
+        }
+        if (charlstm) {
+            if (data != null) {
+                throw new ParameterException(spec.commandLine(), "--data is for the Fashion-MNIST models; give"
+                        + " charlstm its text with --text FILE");
+            }
+            return new CharLstmCommand(this).call();
+        }
+        for (String o : CHARLSTM_ONLY) {
+            if (given(o)) {
+                throw new ParameterException(spec.commandLine(), o + " is an option of --model charlstm only");
+            }
+        }
+        batch = batchOption != null ? batchOption : Models.defaultBatch(name);
         OptimizerKind opt;
         TrainConfig config;
         try {
@@ -180,7 +259,7 @@ public final class TrainCommand implements Callable<Integer> {
                         listener = TrainListener.both(listener, new LossPrinter(out));
                     }
                     result = TrainRun.run(sn, resolvedThreads, config, fm, listener, e -> printEpoch(out, e, totalEpochs),
-                            writer, every == null ? 0 : every, ck);
+                            writer, every == null ? 0 : every, ck, maxSteps == null ? 0 : maxSteps);
                 }
                 out.printf(Locale.ROOT, "done: test accuracy %.4f after %d epoch%s in %.1f s (%,.0f training samples/s)%n",
                         result.testAccuracy(), totalEpochs, totalEpochs == 1 ? "" : "s", result.seconds(),
@@ -202,7 +281,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Whether option {@code name} was given on the command line. */
-    private boolean given(String name) {
+    boolean given(String name) {
         var pr = spec.commandLine().getParseResult();
         return pr != null && pr.hasMatchedOption(name);
     }
@@ -217,8 +296,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (given("--model") && !model.trim().equalsIgnoreCase(s.model())) {
             conflicts.add("--model " + model + " (checkpoint: " + s.model() + ")");
         }
-        if (given("--batch") && batch != s.batch()) {
-            conflicts.add("--batch " + batch + " (checkpoint: " + s.batch() + ")");
+        if (given("--batch") && batchOption != s.batch()) {
+            conflicts.add("--batch " + batchOption + " (checkpoint: " + s.batch() + ")");
         }
         if (given("--lr") && Double.compare(lr, s.lr()) != 0) {
             conflicts.add("--lr " + lr + " (checkpoint: " + s.lr() + ")");
@@ -242,16 +321,16 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainConfig(s.model(), total, s.batch(), s.lr(), s.optimizer(), s.seed(), s.evalBatch());
     }
 
-    private static boolean holdsCheckpoints(Path dir) throws IOException {
+    static boolean holdsCheckpoints(Path dir) throws IOException {
         return Files.exists(dir.resolve(Checkpoint.LATEST)) || !Checkpoint.list(dir).isEmpty();
     }
 
-    private static boolean sameFolder(Path a, Path b) throws IOException {
+    static boolean sameFolder(Path a, Path b) throws IOException {
         return a != null && Files.isSameFile(a, b);
     }
 
     /** Prints {@code step <global step> epoch <epoch> loss <loss>} per step; the loss as Java prints the double, exactly. */
-    private static final class LossPrinter implements TrainListener {
+    static final class LossPrinter implements TrainListener {
         private final PrintStream out;
         private int steps;
 
@@ -271,7 +350,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** The thread count the backend reports in describe(), else the one it was asked for. */
-    private static int backendThreads(Sinew sn, BackendOptions options) {
+    static int backendThreads(Sinew sn, BackendOptions options) {
         String t = sn.backend().describe().get("threads");
         if (t != null) {
             try {

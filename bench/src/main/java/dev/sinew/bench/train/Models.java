@@ -2,19 +2,27 @@ package dev.sinew.bench.train;
 
 import dev.sinew.Generator;
 import dev.sinew.Sinew;
+import dev.sinew.models.LeNet5;
 import dev.sinew.nn.Linear;
 import dev.sinew.nn.Module;
 import dev.sinew.nn.ReLU;
 import dev.sinew.nn.Sequential;
 import java.util.Locale;
 
-/** The standard workload models, by their command-line names. Stateless. */
+/**
+ * The standard workload models, by their command-line names: the Fashion-MNIST classifiers
+ * {@code mlp}, {@code tiny-mlp} and {@code lenet}, made here, and the character-level language model
+ * {@code charlstm}, which {@link CharLstmRun} makes (its sizes depend on the text). Stateless.
+ */
 public final class Models {
     private Models() {
     }
 
     /** Command-line names of the models {@link #create} knows. */
-    public static final String NAMES = "mlp, tiny-mlp";
+    public static final String NAMES = "mlp, tiny-mlp, lenet, charlstm";
+
+    /** The character-level language model's name. */
+    public static final String CHARLSTM = "charlstm";
 
     /**
      * Makes the model {@code name} with parameters drawn from {@code g}; the caller owns it and
@@ -26,6 +34,9 @@ public final class Models {
         return switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "mlp" -> mlp(sn, g);
             case "tiny-mlp" -> tinyMlp(sn, g);
+            case "lenet" -> new LeNet5(sn, g);
+            case CHARLSTM -> throw new IllegalArgumentException("charlstm is not a Fashion-MNIST classifier; CharLstmRun"
+                    + " trains it");
             default -> throw new IllegalArgumentException("unknown model '" + name + "' (known: " + NAMES + ")");
         };
     }
@@ -36,7 +47,28 @@ public final class Models {
             return false;
         }
         String n = name.trim().toLowerCase(Locale.ROOT);
-        return n.equals("mlp") || n.equals("tiny-mlp");
+        return isClassifier(n) || n.equals(CHARLSTM);
+    }
+
+    /** Whether {@code name} is one of the Fashion-MNIST classifiers {@link #create} makes. */
+    public static boolean isClassifier(String name) {
+        if (name == null) {
+            return false;
+        }
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        return n.equals("mlp") || n.equals("tiny-mlp") || n.equals("lenet");
+    }
+
+    /**
+     * The default batch size of {@code name} when {@code --batch} is not given: 64 for LeNet-5, 32
+     * sequences for the char-LSTM, 128 for the MLPs.
+     */
+    public static int defaultBatch(String name) {
+        return switch (name.trim().toLowerCase(Locale.ROOT)) {
+            case "lenet" -> 64;
+            case CHARLSTM -> 32;
+            default -> 128;
+        };
     }
 
     /**
@@ -68,6 +100,8 @@ public final class Models {
         return switch (name.trim().toLowerCase(Locale.ROOT)) {
             case "mlp" -> "MLP 784-512-256-10 (ReLU)";
             case "tiny-mlp" -> "MLP 784-32-10 (ReLU)";
+            case "lenet" -> "LeNet-5 (conv 5x5 1-6 pad 2, max-pool 2, conv 5x5 6-16, max-pool 2, 120-84-10, ReLU)";
+            case CHARLSTM -> "char-LSTM (embedding, LSTM, linear to the vocabulary)";
             default -> name;
         };
     }

@@ -4,7 +4,7 @@ package dev.sinew.bench.train;
  * What to train and how. Checked on construction; an {@link IllegalArgumentException} names the
  * bad setting.
  *
- * @param model model name, see {@link Models}
+ * @param model a classifier's name, see {@link Models#isClassifier}
  * @param epochs passes over the training set, at least 1
  * @param batch samples per training step, at least 1
  * @param lr learning rate, positive and finite
@@ -15,8 +15,10 @@ package dev.sinew.bench.train;
 public record TrainConfig(String model, int epochs, int batch, double lr, OptimizerKind optimizer, long seed,
         int evalBatch) {
     public TrainConfig {
-        if (model == null || !Models.isKnown(model)) {
-            throw new IllegalArgumentException("unknown model '" + model + "' (known: " + Models.NAMES + ")");
+        if (model == null || !Models.isClassifier(model)) {
+            throw new IllegalArgumentException(model != null && Models.isKnown(model)
+                    ? "model '" + model + "' is not a Fashion-MNIST classifier (see CharLstmConfig)"
+                    : "unknown model '" + model + "' (known: " + Models.NAMES + ")");
         }
         if (epochs < 1) {
             throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);

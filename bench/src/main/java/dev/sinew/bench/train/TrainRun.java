@@ -72,6 +72,23 @@ public final class TrainRun {
      */
     public static TrainResult run(Sinew sn, int threads, TrainConfig config, FashionMnist data, TrainListener listener,
             Consumer<EpochStats> onEpoch, CheckpointWriter writer, int every, Checkpoint resume) throws IOException {
+        return run(sn, threads, config, data, listener, onEpoch, writer, every, resume, 0);
+    }
+
+    /**
+     * As {@link #run(Sinew, int, TrainConfig, FashionMnist, TrainListener, Consumer, CheckpointWriter, int,
+     * Checkpoint)}, ending each epoch's training pass after at most {@code maxSteps} steps (0: all), for
+     * smoke runs; not together with checkpoints (a shortened epoch cannot be resumed exactly).
+     */
+    public static TrainResult run(Sinew sn, int threads, TrainConfig config, FashionMnist data, TrainListener listener,
+            Consumer<EpochStats> onEpoch, CheckpointWriter writer, int every, Checkpoint resume, int maxSteps)
+            throws IOException {
+        if (maxSteps < 0) {
+            throw new IllegalArgumentException("--max-steps must be at least 1, got " + maxSteps);
+        }
+        if (maxSteps > 0 && (writer != null || resume != null)) {
+            throw new IllegalArgumentException("--max-steps cannot be combined with --checkpoint or --resume");
+        }
         if (every < 0) {
             throw new IllegalArgumentException("--every must be at least 1, got " + every);
         }
@@ -115,7 +132,7 @@ public final class TrainRun {
                     firstEpoch = pos.epoch() + 1;
                 }
             }
-            Trainer trainer = new Trainer(sn, model, optimizer);
+            Trainer trainer = new Trainer(sn, model, optimizer, maxSteps);
             String backend = sn.backend().name();
             long t0 = System.nanoTime();
             for (int e = firstEpoch; e <= config.epochs(); e++) {

@@ -24,14 +24,27 @@ public final class Trainer {
     private final Sinew sn;
     private final Module model;
     private final Optimizer optimizer;
+    private final int maxSteps;
 
     public Trainer(Sinew sn, Module model, Optimizer optimizer) {
+        this(sn, model, optimizer, 0);
+    }
+
+    /**
+     * @param maxSteps end each training pass after at most this many steps (0: every batch), for smoke
+     *                 runs on large data
+     */
+    public Trainer(Sinew sn, Module model, Optimizer optimizer, int maxSteps) {
         if (sn == null || model == null || optimizer == null) {
             throw new IllegalArgumentException("Trainer: sinew, model and optimizer must not be null");
         }
         this.sn = sn;
         this.model = model;
         this.optimizer = optimizer;
+        if (maxSteps < 0) {
+            throw new IllegalArgumentException("Trainer: maxSteps must be >= 0, got " + maxSteps);
+        }
+        this.maxSteps = maxSteps;
     }
 
     /** The result of one training pass. */
@@ -100,7 +113,7 @@ public final class Trainer {
         int seen = start.samples();
         int step = start.steps();
         long t0 = System.nanoTime();
-        while (it.hasNext()) {
+        while (it.hasNext() && (maxSteps == 0 || step < maxSteps)) {
             double loss;
             long right;
             int n;
