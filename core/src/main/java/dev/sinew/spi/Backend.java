@@ -33,7 +33,11 @@ public interface Backend extends FusedOps, AutoCloseable {
     /** A new storage with one reference; contents unspecified. */
     Storage allocate(DType dtype, long elements);
 
-    /** Copies {@code dst.numel()} values from host memory, laid out row-major in dst's dtype. */
+    /**
+     * Copies {@code dst.numel()} values from host memory, laid out row-major in dst's dtype. The host
+     * segment may be confined to the calling thread (a heap array, an {@code Arena.ofConfined()}), so
+     * a backend must touch it only on the caller's thread. The same holds for {@link #copyToHost}.
+     */
     void copyFromHost(MemorySegment src, View dst);
 
     /** Copies the view's values to host memory, row-major, in the view's dtype. */
