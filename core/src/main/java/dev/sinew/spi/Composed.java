@@ -1,10 +1,6 @@
 package dev.sinew.spi;
 
 import dev.sinew.DType;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -402,75 +398,6 @@ final class Composed {
     private static void requireSameSizes(String op, List<View> params, String name, List<View> other) {
         if (other.size() != params.size()) {
             throw new IllegalArgumentException(op + ": " + params.size() + " params but " + other.size() + " " + name);
-        }
-    }
-
-    /**
-     * The temporaries of one composed op: contiguous storages from the backend, all released by
-     * {@link #close()} (also when an op fails half-way). Single-threaded; lives for one op.
-     */
-    private static final class Temps implements AutoCloseable {
-        private final Backend b;
-        private final List<Storage> owned = new ArrayList<>();
-
-        Temps(Backend b) {
-            this.b = b;
-        }
-
-        /** A contiguous temporary of {@code shape}; contents unspecified. */
-        View tensor(DType dt, long... shape) {
-            long n = 1;
-            for (long d : shape) {
-                n = Math.multiplyExact(n, d);
-            }
-            Storage s = b.allocate(dt, n);
-            owned.add(s);
-            return View.contiguous(s, shape);
-        }
-
-        /** One element holding {@code value}, broadcast to {@code shape} (all strides 0). */
-        View scalar(DType dt, double value, long... shape) {
-            View one = tensor(dt, 1);
-            b.fill(one, value);
-            return one.with(0, shape.clone(), new long[shape.length]);
-        }
-
-        /** A contiguous 1-D temporary holding exactly {@code values} (converted to {@code dt}). */
-        View values(DType dt, long[] values) {
-            View v = tensor(dt, values.length);
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment host = arena.allocate((long) values.length * dt.byteSize(), 8);
-                for (int i = 0; i < values.length; i++) {
-                    switch (dt) {
-                        case FLOAT32 -> host.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) values[i]);
-                        case FLOAT64 -> host.setAtIndex(ValueLayout.JAVA_DOUBLE, i, (double) values[i]);
-                        case INT64 -> host.setAtIndex(ValueLayout.JAVA_LONG, i, values[i]);
-                    }
-                }
-                b.copyFromHost(host, v);
-                b.synchronize(); // the host memory goes away with the arena
-            }
-            return v;
-        }
-
-        @Override
-        public void close() {
-            RuntimeException failure = null;
-            for (int i = owned.size() - 1; i >= 0; i--) {
-                try {
-                    owned.get(i).release();
-                } catch (RuntimeException e) {
-                    if (failure == null) {
-                        failure = e;
-                    } else {
-                        failure.addSuppressed(e);
-                    }
-                }
-            }
-            owned.clear();
-            if (failure != null) {
-                throw failure;
-            }
         }
     }
 }

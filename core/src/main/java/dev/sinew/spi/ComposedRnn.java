@@ -3,10 +3,6 @@ package dev.sinew.spi;
 import dev.sinew.DType;
 import dev.sinew.spi.FusedOps.RnnMode;
 import dev.sinew.spi.FusedOps.RnnParams;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -577,72 +573,5 @@ final class ComposedRnn {
     /** A vector {@code [N]} as {@code [1, N]} (a reduction target over rows). */
     private static View asRow(View vec) {
         return vec.with(vec.offset(), new long[] {1, vec.shape()[0]}, new long[] {0, vec.strides()[0]});
-    }
-
-    /**
-     * The temporaries of one composed op: contiguous storages from the backend, all released by
-     * {@link #close()} (also when an op fails half-way). Single-threaded; lives for one op.
-     */
-    private static final class Temps implements AutoCloseable {
-        private final Backend b;
-        private final List<Storage> owned = new ArrayList<>();
-
-        Temps(Backend b) {
-            this.b = b;
-        }
-
-        View tensor(DType dt, long... shape) {
-            long n = 1;
-            for (long d : shape) {
-                n = Math.multiplyExact(n, d);
-            }
-            Storage s = b.allocate(dt, n);
-            owned.add(s);
-            return View.contiguous(s, shape.clone());
-        }
-
-        View scalar(DType dt, double value, long... shape) {
-            View one = tensor(dt, 1);
-            b.fill(one, value);
-            return one.with(0, shape.clone(), new long[shape.length]);
-        }
-
-        /** A contiguous 1-D temporary holding {@code values} converted to {@code dt} (a float type). */
-        View values(DType dt, double[] values) {
-            View v = tensor(dt, values.length);
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment host = arena.allocate((long) values.length * dt.byteSize(), 8);
-                for (int i = 0; i < values.length; i++) {
-                    switch (dt) {
-                        case FLOAT32 -> host.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) values[i]);
-                        case FLOAT64 -> host.setAtIndex(ValueLayout.JAVA_DOUBLE, i, values[i]);
-                        case INT64 -> host.setAtIndex(ValueLayout.JAVA_LONG, i, (long) values[i]);
-                    }
-                }
-                b.copyFromHost(host, v);
-                b.synchronize(); // the host memory goes away with the arena
-            }
-            return v;
-        }
-
-        @Override
-        public void close() {
-            RuntimeException failure = null;
-            for (int i = owned.size() - 1; i >= 0; i--) {
-                try {
-                    owned.get(i).release();
-                } catch (RuntimeException e) {
-                    if (failure == null) {
-                        failure = e;
-                    } else {
-                        failure.addSuppressed(e);
-                    }
-                }
-            }
-            owned.clear();
-            if (failure != null) {
-                throw failure;
-            }
-        }
     }
 }
