@@ -32,11 +32,11 @@ import java.util.Map;
  *   <li><b>read</b>: {@code FileChannel.read} of the whole file into one reused native buffer (the
  *       bytes from the page cache, nothing else);</li>
  *   <li><b>loadAll</b>: open (parse, map) + {@link SafetensorsFile#loadAll} into new tensors
- *       (allocation from the warm pool, the zero fill of {@code Sinew.zeros}, then the copy);</li>
+ *       (uninitialised allocation from the warm pool with {@code Sinew.empty}, then the copy);</li>
  *   <li><b>readInto</b>: open + {@link SafetensorsFile#readInto} every tensor into existing tensors, as
  *       loading weights into a built model does (the copy alone);</li>
- *   <li><b>zeros</b>: allocating and zero-filling tensors of the file's shapes, the part of loadAll
- *       that is not the copy.</li>
+ *   <li><b>zeros</b>: for comparison, allocating and zero-filling tensors of the file's shapes, which
+ *       loadAll avoids by allocating with {@code Sinew.empty}.</li>
  * </ul>
  * The file is left in /tmp; delete it afterwards.
  */
@@ -87,7 +87,7 @@ public final class SafetensorsLoadSpeed {
                         }
                     }
                     long t2 = System.nanoTime();
-                    try (var _ = sn.scope()) { // what loadAll spends outside the copy: new zeroed tensors
+                    try (var _ = sn.scope()) { // for comparison: what a zero fill would cost (loadAll skips it)
                         for (Tensor t : model.values()) {
                             sn.zeros(DType.FLOAT32, t.dims());
                         }
@@ -113,7 +113,7 @@ public final class SafetensorsLoadSpeed {
                         fmt(readMs));
                 System.out.printf("loadAll (new tensors): median %.1f ms = %.2f x read, runs %s%n", loadAll,
                         loadAll / read, fmt(loadAllMs));
-                System.out.printf("  of which allocating zeroed tensors (Sinew.zeros): median %.1f ms, runs %s%n",
+                System.out.printf("  for comparison, allocating zero-filled tensors (Sinew.zeros, which loadAll avoids): median %.1f ms, runs %s%n",
                         median(zerosMs), fmt(zerosMs));
                 System.out.printf("readInto (existing tensors): median %.1f ms = %.2f x read, runs %s%n", readInto,
                         readInto / read, fmt(readIntoMs));
