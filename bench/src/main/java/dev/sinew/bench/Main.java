@@ -1,5 +1,6 @@
 package dev.sinew.bench;
 
+import dev.sinew.bench.cli.BenchCommand;
 import dev.sinew.bench.cli.InfoCommand;
 import dev.sinew.bench.cli.InspectCommand;
 import dev.sinew.bench.cli.SoakCommand;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code sinew} command line: {@code sinew train ...}, {@code sinew info}, {@code sinew soak},
+ * The {@code sinew} command line: {@code sinew train ...}, {@code sinew info}, {@code sinew bench ...}, {@code sinew soak},
  * {@code sinew inspect FILE|DIR}.
  *
  * <p>Exit codes: 0 success; 1 a failure while running (the run diverged, no backend usable, an
@@ -38,7 +39,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Sinew: tensors, autograd and training on the JVM.",
-        subcommands = {TrainCommand.class, InfoCommand.class, SoakCommand.class, InspectCommand.class,
+        subcommands = {TrainCommand.class, InfoCommand.class, BenchCommand.class, SoakCommand.class, InspectCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success", "  1  failure while running", "  2  bad input (command line or data files)"})
@@ -75,7 +76,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "no command given (commands: train, info, soak, inspect)");
+        throw new ParameterException(spec.commandLine(), "no command given (commands: train, info, bench, soak, inspect)");
     }
 
     /** Runs the command line and exits the JVM with its exit code. */
