@@ -5,6 +5,8 @@ import dev.sinew.spi.Backend;
 import dev.sinew.spi.BackendOptions;
 import dev.sinew.spi.BinaryOp;
 import dev.sinew.spi.Distribution;
+import dev.sinew.spi.FusedOps.Conv2dParams;
+import dev.sinew.spi.FusedOps.Pool2dParams;
 import dev.sinew.spi.HostAllocator;
 import dev.sinew.spi.LeakDetector;
 import dev.sinew.spi.ReduceOp;
@@ -53,6 +55,7 @@ public final class CpuBackend implements Backend {
     /** For copies to and from caller memory, which may be confined to the calling thread. */
     private final Parallel callerOnly = new Parallel(1);
     private final Matmul matmul;
+    private final Conv conv;
 
     /** A CPU backend with default options (one thread per processor). */
     public CpuBackend() {
@@ -68,6 +71,7 @@ public final class CpuBackend implements Backend {
         this.allocator = new HostAllocator(this, leaks);
         this.par = new Parallel(threads);
         this.matmul = new Matmul(par);
+        this.conv = new Conv(par);
     }
 
     @Override
@@ -246,6 +250,73 @@ public final class CpuBackend implements Backend {
         Optimizers.rmsprop(par, args(params), args(grads), args(squareAvg), args(momentumBuf), args(gradAvg), cfg);
     }
 
+    // ---- convolution and pooling --------------------------------------------------------------
+    // FLOAT32 on contiguous operands goes to Conv/Pool; FLOAT64, strided views and average pooling
+    // with dilation (an error) take the composed default.
+
+    @Override
+    public void conv2d(View x, View w, View bias, View out, Conv2dParams p) {
+        if (Conv.fast(x, w, bias, out)) {
+            conv.conv2d(x, w, bias, out, p);
+        } else {
+            Backend.super.conv2d(x, w, bias, out, p);
+        }
+    }
+
+    @Override
+    public void conv2dBackwardData(View dy, View w, View dx, Conv2dParams p) {
+        if (Conv.fast(dy, w, dx)) {
+            conv.conv2dBackwardData(dy, w, dx, p);
+        } else {
+            Backend.super.conv2dBackwardData(dy, w, dx, p);
+        }
+    }
+
+    @Override
+    public void conv2dBackwardFilter(View x, View dy, View dw, View dBias, Conv2dParams p) {
+        if (Conv.fast(x, dy, dw, dBias)) {
+            conv.conv2dBackwardFilter(x, dy, dw, dBias, p);
+        } else {
+            Backend.super.conv2dBackwardFilter(x, dy, dw, dBias, p);
+        }
+    }
+
+    @Override
+    public void maxPool2d(View x, View out, Pool2dParams p) {
+        if (Conv.fast(x, out)) {
+            Pool.maxPool2d(par, x, out, p);
+        } else {
+            Backend.super.maxPool2d(x, out, p);
+        }
+    }
+
+    @Override
+    public void maxPool2dBackward(View x, View y, View dy, View dx, Pool2dParams p) {
+        if (Conv.fast(x, y, dy, dx)) {
+            Pool.maxPool2dBackward(par, x, y, dy, dx, p);
+        } else {
+            Backend.super.maxPool2dBackward(x, y, dy, dx, p);
+        }
+    }
+
+    @Override
+    public void avgPool2d(View x, View out, Pool2dParams p) {
+        if (Conv.fast(x, out) && p.dilationH() == 1 && p.dilationW() == 1) {
+            Pool.avgPool2d(par, x, out, p);
+        } else {
+            Backend.super.avgPool2d(x, out, p);
+        }
+    }
+
+    @Override
+    public void avgPool2dBackward(View dy, View dx, Pool2dParams p) {
+        if (Conv.fast(dy, dx) && p.dilationH() == 1 && p.dilationW() == 1) {
+            Pool.avgPool2dBackward(par, dy, dx, p);
+        } else {
+            Backend.super.avgPool2dBackward(dy, dx, p);
+        }
+    }
+
     // ---- bookkeeping -------------------------------------------------------------------------
 
     @Override
@@ -278,6 +349,7 @@ public final class CpuBackend implements Backend {
     public void close() {
         par.close();
         matmul.clear();
+        conv.clear();
         allocator.close();
     }
 
